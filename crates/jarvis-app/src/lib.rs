@@ -1,0 +1,89 @@
+//! The composition root. [`App::open`] builds the database, the secret store,
+//! the event bus and every service exactly once; the desktop shell and
+//! `jarvisd` both start from it and only adapt its calls.
+
+mod config;
+mod health;
+mod server;
+mod token;
+
+pub use config::{AppConfig, SecretsConfig, default_data_dir};
+pub use health::{
+    ComponentStatus, DatabaseHealth, Health, KeychainHealth, OverallStatus, ProvidersHealth,
+};
+pub use server::{ServerRuntime, validate_listen};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jarvis_ai::ProviderService;
+use jarvis_core::{ErrorKind, EventBus, Problem, ProblemSource};
+use jarvis_store::{Database, DbError, SecretError, SecretStore};
+
+/// The file name of the profile database inside the data directory.
+pub const DATABASE_FILE: &str = "jarvis.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{0}")]
+    NotSupported(String),
+}
+
+impl ProblemSource for AppError {
+    fn problem(&self) -> Problem {
+        match self {
+            AppError::Db(e) => e.problem(),
+            AppError::Secret(e) => e.problem(),
+            AppError::Invalid { field, reason } => Problem::invalid_field(*field, reason),
+            AppError::NotSupported(reason) => {
+                Problem::new(ErrorKind::NotSupported, "not_supported", reason)
+            }
+        }
+    }
+}
+
+/// Every service of one profile, built once.
+pub struct App {
+    data_dir: PathBuf,
+    pub db: Database,
+    pub secrets: Arc<dyn SecretStore>,
+    pub bus: EventBus,
+    pub providers: ProviderService,
+    server_runtime: Arc<dyn ServerRuntime>,
+}
+
+impl App {
+    /// Opens the profile in `config.data_dir` (creating it on first start).
+    pub fn open(
+        config: &AppConfig,
+        server_runtime: Arc<dyn ServerRuntime>,
+    ) -> Result<Arc<Self>, AppError> {
+        let db = Database::open(&config.data_dir.join(DATABASE_FILE))?;
+        let secrets = config.secrets.build(db.profile_id());
+        let bus = EventBus::new();
+        let providers = ProviderService::new(db.clone(), secrets.clone(), bus.clone());
+        tracing::info!(
+            data_dir = %config.data_dir.display(),
+            secrets = secrets.backend().label(),
+            "profile opened"
+        );
+        Ok(Arc::new(Self {
+            data_dir: config.data_dir.clone(),
+            db,
+            secrets,
+            bus,
+            providers,
+            server_runtime,
+        }))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}

@@ -1,0 +1,83 @@
+//! The one event bus: services publish, both shells forward to the UI.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+use ts_rs::TS;
+
+use crate::server::ServerStatus;
+
+/// Something the UI should know about as it happens.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Event {
+    /// A provider was added, changed or removed; lists should be re-read.
+    ProvidersChanged,
+    /// The local server started, stopped or failed.
+    ServerChanged { status: ServerStatus },
+}
+
+/// A `tokio::sync::broadcast` bus. Cloning gives another handle to the same bus.
+#[derive(Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<Event>,
+}
+
+impl EventBus {
+    /// Events a slow subscriber may lag behind before it starts missing some.
+    const CAPACITY: usize = 256;
+
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(Self::CAPACITY);
+        Self { sender }
+    }
+
+    /// Publishes to every current subscriber; having none is not an error.
+    pub fn publish(&self, event: Event) {
+        let _ = self.sender.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_subscriber_gets_each_event_in_order() {
+        let bus = EventBus::new();
+        let mut a = bus.subscribe();
+        let mut b = bus.clone().subscribe();
+        bus.publish(Event::ProvidersChanged);
+        let status = ServerStatus::stopped(crate::ServerManager::Desktop);
+        bus.publish(Event::ServerChanged {
+            status: status.clone(),
+        });
+        for rx in [&mut a, &mut b] {
+            assert_eq!(rx.recv().await.unwrap(), Event::ProvidersChanged);
+            assert_eq!(
+                rx.recv().await.unwrap(),
+                Event::ServerChanged {
+                    status: status.clone()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn events_serialise_with_a_type_tag() {
+        assert_eq!(
+            serde_json::to_value(Event::ProvidersChanged).unwrap(),
+            serde_json::json!({"type": "providers_changed"})
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! `jarvisd`: Jarvis's local server, and the command line for scripting.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use jarvis_app::{App, AppConfig, SecretsConfig, default_data_dir};
+use jarvis_server::{HostPolicy, JarvisdRuntime, serve};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "jarvisd",
+    version,
+    about = "Jarvis's local server: the UI, a REST API and live events"
+)]
+struct Cli {
+    #[command(flatten)]
+    profile: ProfileArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = jarvis_core::server::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Allow listening on a non-loopback address (other machines can connect).
+    #[arg(long)]
+    allow_remote: bool,
+    /// Another host name clients may use to reach this server (repeatable).
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args)]
+struct ProfileArgs {
+    /// The profile's folder (database, logs). Default: the XDG data dir.
+    #[arg(long, global = true, env = "JARVIS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where secrets live: keychain (default), env (JARVIS_SECRET_* variables,
+    /// read-only) or files:DIR (one file per secret, read-only).
+    #[arg(
+        long,
+        global = true,
+        env = "JARVIS_SECRETS",
+        default_value = "keychain"
+    )]
+    secrets: SecretsConfig,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the owner access token (creating it on first use).
+    Token,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let data_dir = match cli.profile.data_dir {
+        Some(dir) => dir,
+        None => {
+            default_data_dir("default").context("cannot find a home directory; pass --data-dir")?
+        }
+    };
+    let config = AppConfig {
+        data_dir,
+        secrets: cli.profile.secrets,
+    };
+    let server_runtime = Arc::new(JarvisdRuntime::default());
+    let app = App::open(&config, server_runtime.clone())?;
+
+    if let Some(Command::Token) = cli.command {
+        let token = app.owner_token().await?;
+        println!("{}", token.expose_secret());
+        return Ok(());
+    }
+
+    if !cli.listen.ip().is_loopback() && !cli.allow_remote {
+        bail!(
+            "refusing to listen on {}: it is not a loopback address; pass --allow-remote to let other machines connect",
+            cli.listen
+        );
+    }
+    let listener = TcpListener::bind(cli.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cli.listen))?;
+    let hosts = HostPolicy::for_listen(cli.listen, &cli.allowed_hosts);
+    let server = serve(app, listener, hosts).await?;
+    server_runtime.set_url(server.url());
+    println!("listening on {}", server.url());
+    std::io::stdout().flush()?;
+
+    let shutdown = server.shutdown_handle();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = shutdown.send(true);
+    });
+    server.wait().await.context("the server failed")
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

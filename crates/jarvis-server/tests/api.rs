@@ -1,0 +1,330 @@
+//! The router, called in-process with `oneshot`, over a real profile.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use jarvis_server::{HostPolicy, router};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Api {
+    _profile: common::Profile,
+    router: axum::Router,
+    token: String,
+}
+
+async fn api() -> Api {
+    let profile = common::profile();
+    let token: SecretString = profile.app.owner_token().await.unwrap();
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    std::mem::forget(_tx);
+    let router = router(
+        profile.app.clone(),
+        token.clone(),
+        HostPolicy::loopback(),
+        rx,
+    );
+    Api {
+        token: token.expose_secret().to_owned(),
+        _profile: profile,
+        router,
+    }
+}
+
+impl Api {
+    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    fn request(&self, method: &str, uri: &str) -> axum::http::request::Builder {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "127.0.0.1:7878")
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+    }
+
+    async fn json(&self, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+        let request = self
+            .request(method, uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, _, body) = self.send(request).await;
+        let value = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).unwrap()
+        };
+        (status, value)
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        let (status, _, body) = self
+            .send(self.request("GET", uri).body(Body::empty()).unwrap())
+            .await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn health_is_public_and_hides_paths_the_detailed_one_does_not() {
+    let api = api().await;
+    let request = Request::get("/health")
+        .header(header::HOST, "localhost:7878")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = api.send(request).await;
+    assert_eq!(status, StatusCode::OK);
+    let health: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(health["database"]["status"], "ok");
+    assert_eq!(health["database"]["schema_version"], 1);
+    assert_eq!(health["keychain"]["backend"], "os_keychain");
+    assert_eq!(health["keychain"]["status"], "ok");
+    assert_eq!(health["providers"]["status"], "not_configured");
+    assert!(health["database"]["path"].is_null());
+
+    let (status, detailed) = api.get("/api/v1/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        detailed["database"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("jarvis.db")
+    );
+}
+
+#[tokio::test]
+async fn every_api_route_needs_the_owner_token() {
+    let api = api().await;
+    for (method, uri) in [
+        ("GET", "/api/v1/providers"),
+        ("POST", "/api/v1/providers"),
+        ("DELETE", "/api/v1/providers/x"),
+        ("GET", "/api/v1/health"),
+        ("GET", "/api/v1/settings/server"),
+        ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/no-such-route"),
+    ] {
+        for auth in [None, Some("Bearer wrong"), Some("Basic abc")] {
+            let mut request = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header(header::HOST, "127.0.0.1");
+            if let Some(auth) = auth {
+                request = request.header(header::AUTHORIZATION, auth);
+            }
+            let (status, headers, body) = api.send(request.body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} {auth:?}");
+            assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+            let problem: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(problem["code"], "unauthorized");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_foreign_host_header_is_refused_even_with_the_token() {
+    let api = api().await;
+    let request = Request::get("/api/v1/providers")
+        .header(header::HOST, "attacker.example:7878")
+        .header(header::AUTHORIZATION, format!("Bearer {}", api.token))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, _) = api.send(request).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn providers_round_trip_and_never_return_the_key() {
+    let api = api().await;
+    let key = "AIza-test-key-0123456789-abcdEFGH";
+    let (status, created) = api
+        .json(
+            "POST",
+            "/api/v1/providers",
+            json!({"name": "Gemini", "kind": "gemini", "base_url": "https://generativelanguage.googleapis.com", "model": "gemini-2.5-flash", "api_key": key}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(!created.to_string().contains(key));
+    assert_eq!(created["key_hint"], "EFGH");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let (status, list) = api.get("/api/v1/providers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(key));
+
+    let (status, patched) = api
+        .json(
+            "PATCH",
+            &format!("/api/v1/providers/{id}"),
+            json!({"model": "gemini-2.5-pro"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["model"], "gemini-2.5-pro");
+    assert_eq!(patched["name"], "Gemini");
+
+    let (status, _, _) = api
+        .send(
+            api.request("DELETE", &format!("/api/v1/providers/{id}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, problem) = api
+        .json(
+            "PATCH",
+            &format!("/api/v1/providers/{id}"),
+            json!({"model": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(problem["code"], "not_found");
+}
+
+#[tokio::test]
+async fn bad_bodies_get_4xx_with_the_field_never_500() {
+    let api = api().await;
+    let cases = [
+        (
+            json!({"name": "a", "kind": "openai", "base_url": "http://h", "model": "m", "colour": "red"}),
+            422,
+            "unknown_field",
+            Some("colour"),
+        ),
+        (
+            json!({"name": "a", "kind": "openai", "base_url": "http://h"}),
+            422,
+            "missing_field",
+            Some("model"),
+        ),
+        (
+            json!({"name": "a", "kind": "mistral", "base_url": "http://h", "model": "m"}),
+            422,
+            "invalid_field",
+            Some("kind"),
+        ),
+        (
+            json!({"name": 5, "kind": "openai", "base_url": "http://h", "model": "m"}),
+            422,
+            "invalid_field",
+            Some("name"),
+        ),
+        (
+            json!({"name": "a", "kind": "openai", "base_url": "javascript:alert(1)", "model": "m"}),
+            422,
+            "invalid_field",
+            Some("base_url"),
+        ),
+        (
+            json!({"name": " ", "kind": "openai", "base_url": "http://h", "model": "m"}),
+            422,
+            "invalid_field",
+            Some("name"),
+        ),
+        (json!(["not", "an", "object"]), 400, "invalid_body", None),
+        (json!("text"), 400, "invalid_body", None),
+    ];
+    for (body, status, code, field) in cases {
+        let (got, problem) = api.json("POST", "/api/v1/providers", body.clone()).await;
+        assert_eq!(got.as_u16(), status, "{body} → {problem}");
+        assert_eq!(problem["code"], code, "{body} → {problem}");
+        assert_eq!(problem["field"].as_str(), field, "{body} → {problem}");
+        assert!(problem["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+
+    let broken = api
+        .request("POST", "/api/v1/providers")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"name\": "))
+        .unwrap();
+    let (status, _, body) = api.send(broken).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["code"],
+        "invalid_json"
+    );
+
+    let not_json = api
+        .request("POST", "/api/v1/providers")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("hello"))
+        .unwrap();
+    assert_eq!(
+        api.send(not_json).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+
+    let huge = api
+        .request("POST", "/api/v1/providers")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(
+            "{{\"name\":\"{}\"}}",
+            "x".repeat(200_000)
+        )))
+        .unwrap();
+    let (status, _, body) = api.send(huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["code"],
+        "body_too_large"
+    );
+}
+
+#[tokio::test]
+async fn jarvisd_cannot_turn_its_own_server_off() {
+    let api = api().await;
+    let (status, problem) = api
+        .json(
+            "PUT",
+            "/api/v1/settings/server",
+            json!({"enabled": false, "listen": "127.0.0.1:7878"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["code"], "not_supported");
+    let (status, view) = api.get("/api/v1/settings/server").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["status"]["managed_by"], "jarvisd");
+}
+
+#[tokio::test]
+async fn the_ui_is_served_with_client_routes_falling_back_to_index() {
+    let api = api().await;
+    for uri in ["/", "/settings", "/index.html"] {
+        let request = Request::get(uri)
+            .header(header::HOST, "localhost")
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = api.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
+        assert!(String::from_utf8_lossy(&body).contains("<div id=\"root\">"));
+    }
+    let (status, problem) = api.get("/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(problem["code"], "not_found");
+}

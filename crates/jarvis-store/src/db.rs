@@ -1,0 +1,252 @@
+//! The profile database: one SQLite file, WAL, foreign keys on, schema from
+//! `migrations/` applied at start-up in one transaction.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use jarvis_core::{ErrorKind, Problem, ProblemSource};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::migrations::{LATEST_SCHEMA_VERSION, migrations};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(
+        "the database {path} was written by a newer Jarvis (schema version {found}, this build knows up to {supported}); it was left untouched: update Jarvis or choose another data directory"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("cannot create the data directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot migrate the database {path}: {source}")]
+    Migrate {
+        path: PathBuf,
+        source: rusqlite_migration::Error,
+    },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("a database task failed: {0}")]
+    Task(String),
+}
+
+impl ProblemSource for DbError {
+    fn problem(&self) -> Problem {
+        let (kind, code) = match self {
+            DbError::NewerSchema { .. } => (ErrorKind::Unavailable, "database_too_new"),
+            DbError::CreateDir { .. } | DbError::Open { .. } | DbError::Migrate { .. } => {
+                (ErrorKind::Unavailable, "database_unavailable")
+            }
+            DbError::Sqlite(_) | DbError::Task(_) => (ErrorKind::Internal, "database_error"),
+        };
+        Problem::new(kind, code, self.to_string())
+    }
+}
+
+/// A handle to the profile database. Cloning shares the same connection.
+#[derive(Clone)]
+pub struct Database {
+    path: Arc<PathBuf>,
+    // One connection serialises writes (SQLite allows one writer anyway).
+    conn: Arc<Mutex<Connection>>,
+    profile_id: Arc<str>,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database at `path` and brings its schema
+    /// up to date. A database from a newer Jarvis is refused before any write.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let open_err = |source| DbError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        if path.exists() {
+            refuse_newer(path)?;
+        }
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        // WAL keeps readers off the writer's back; with synchronous=NORMAL a
+        // committed transaction survives a killed process (not a power cut).
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|source| DbError::Migrate {
+                path: path.to_owned(),
+                source,
+            })?;
+        let profile_id = ensure_profile(&conn)?;
+        Ok(Self {
+            path: Arc::new(path.to_owned()),
+            conn: Arc::new(Mutex::new(conn)),
+            profile_id: profile_id.into(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A random id made when the database was created; namespaces secrets.
+    pub fn profile_id(&self) -> &str {
+        &self.profile_id
+    }
+
+    /// Runs `f` with the connection on a blocking thread.
+    pub async fn call<T, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave SQLite half-written
+            // (transactions roll back), so a poisoned lock is safe to reuse.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// The schema version of the open database.
+    pub async fn schema_version(&self) -> Result<u32, DbError> {
+        self.call(|conn| Ok(user_version(conn)?)).await
+    }
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Reads the schema version without writing anything, and refuses a newer one.
+fn refuse_newer(path: &Path) -> Result<(), DbError> {
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+            DbError::Open {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+    let found = user_version(&conn).map_err(|source| DbError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    if found > LATEST_SCHEMA_VERSION {
+        return Err(DbError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            supported: LATEST_SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+fn ensure_profile(conn: &Connection) -> Result<String, DbError> {
+    let existing: Option<String> = conn
+        .query_row("SELECT id FROM profile LIMIT 1", [], |row| row.get(0))
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    conn.execute(
+        "INSERT INTO profile (id, created_at) VALUES (?1, ?2)",
+        (&id, chrono::Utc::now().to_rfc3339()),
+    )?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_file_gets_wal_foreign_keys_and_the_latest_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/jarvis.db");
+        let db = Database::open(&path).unwrap();
+        assert!(path.exists());
+        assert_eq!(db.schema_version().await.unwrap(), LATEST_SCHEMA_VERSION);
+        let (mode, fk): (String, i64) = db
+            .call(|c| {
+                Ok::<_, DbError>((
+                    c.pragma_query_value(None, "journal_mode", |r| r.get(0))?,
+                    c.pragma_query_value(None, "foreign_keys", |r| r.get(0))?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(fk, 1);
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_the_profile_id_and_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jarvis.db");
+        let first = Database::open(&path).unwrap();
+        let id = first.profile_id().to_owned();
+        drop(first);
+        let again = Database::open(&path).unwrap();
+        assert_eq!(again.profile_id(), id);
+        assert_eq!(again.schema_version().await.unwrap(), LATEST_SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_jarvis_is_refused_and_left_byte_for_byte_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jarvis.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 999;")
+                .unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = Database::open(&path).err().expect("must refuse");
+        assert!(
+            matches!(err, DbError::NewerSchema { found: 999, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("newer Jarvis"), "{err}");
+        assert_eq!(err.problem().code, "database_too_new");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert!(!dir.path().join("jarvis.db-wal").exists());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_gets_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jarvis.db");
+        std::fs::write(&path, b"this is not sqlite, just text that is long enough").unwrap();
+        let err = Database::open(&path).err().expect("must refuse");
+        assert!(
+            err.to_string().contains("cannot open the database"),
+            "{err}"
+        );
+    }
+}

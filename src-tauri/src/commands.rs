@@ -1,0 +1,66 @@
+//! Tauri commands: each one calls one service method and maps its error to
+//! the `{code, message, field?}` shape the UI expects.
+
+use std::sync::Arc;
+
+use jarvis_ai::{NewProvider, Provider, ProviderPatch};
+use jarvis_app::{App, Health};
+use jarvis_core::{Problem, ServerSettings, ServerView};
+use tauri::State;
+
+/// The opened profile, or why it could not be opened.
+pub struct Backend(Result<Arc<App>, Problem>);
+
+impl Backend {
+    pub fn new(opened: Result<Arc<App>, Problem>) -> Self {
+        Self(opened)
+    }
+
+    pub fn app(&self) -> Result<&Arc<App>, Problem> {
+        self.0.as_ref().map_err(Clone::clone)
+    }
+}
+
+type Reply<T> = Result<T, Problem>;
+
+#[tauri::command]
+pub async fn health(backend: State<'_, Backend>) -> Reply<Health> {
+    Ok(backend.app()?.health(true).await)
+}
+
+#[tauri::command]
+pub async fn list_providers(backend: State<'_, Backend>) -> Reply<Vec<Provider>> {
+    Ok(backend.app()?.providers.list().await?)
+}
+
+#[tauri::command]
+pub async fn add_provider(backend: State<'_, Backend>, provider: NewProvider) -> Reply<Provider> {
+    Ok(backend.app()?.providers.add(provider).await?)
+}
+
+#[tauri::command]
+pub async fn update_provider(
+    backend: State<'_, Backend>,
+    id: String,
+    patch: ProviderPatch,
+) -> Reply<Provider> {
+    Ok(backend.app()?.providers.update(&id, patch).await?)
+}
+
+#[tauri::command]
+pub async fn remove_provider(backend: State<'_, Backend>, id: String) -> Reply<()> {
+    Ok(backend.app()?.providers.remove(&id).await?)
+}
+
+#[tauri::command]
+pub async fn get_server(backend: State<'_, Backend>) -> Reply<ServerView> {
+    Ok(backend.app()?.server_view().await?)
+}
+
+#[tauri::command]
+pub async fn set_server(
+    backend: State<'_, Backend>,
+    settings: ServerSettings,
+) -> Reply<ServerView> {
+    Ok(backend.app()?.set_server_settings(settings).await?)
+}

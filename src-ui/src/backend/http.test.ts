@@ -1,0 +1,203 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Event as JarvisEvent } from "../bindings/Event";
+import { BackendError } from "./errors";
+import { checkToken, createHttpBackend, eventsUrl } from "./http";
+import type { StreamState } from "./types";
+
+function jsonResponse(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+}
+
+function stubFetch(...responses: (Response | Error)[]) {
+  const fn = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit): Promise<Response> => {
+    const next = responses.shift();
+    if (!next) throw new Error("unexpected fetch");
+    if (next instanceof Error) throw next;
+    return next;
+  });
+  vi.stubGlobal("fetch", fn);
+  return fn;
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+describe("HTTP transport", () => {
+  it("sends the bearer token and JSON body, and returns the created provider", async () => {
+    const created = { id: "abc", name: "OpenAI" };
+    const fetchFn = stubFetch(jsonResponse(201, created));
+    const b = createHttpBackend({ token: "s3cret" });
+    const res = await b.addProvider({ name: "OpenAI", kind: "openai", base_url: "https://api.openai.com/v1", model: "gpt-4o" });
+    expect(res).toEqual(created);
+    const [url, init] = fetchFn.mock.calls[0]!;
+    expect(url).toBe("/api/v1/providers");
+    expect(init?.method).toBe("POST");
+    const headers = init?.headers as Record<string, string>;
+    expect(headers.Authorization).toBe("Bearer s3cret");
+    expect(headers["Content-Type"]).toBe("application/json");
+    expect(JSON.parse(init?.body as string)).toEqual({
+      name: "OpenAI",
+      kind: "openai",
+      base_url: "https://api.openai.com/v1",
+      model: "gpt-4o",
+    });
+  });
+
+  it("maps a 422 ApiError to a BackendError carrying the field", async () => {
+    stubFetch(jsonResponse(422, { code: "invalid", message: "base_url must start with http:// or https://", field: "base_url" }));
+    const b = createHttpBackend({ token: "t" });
+    const err = await b.updateProvider("p1", { base_url: "ftp://x" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "invalid", message: "base_url must start with http:// or https://", field: "base_url" });
+  });
+
+  it("uses PATCH with only the patch, and encodes the id", async () => {
+    const fetchFn = stubFetch(jsonResponse(200, { id: "a/b" }));
+    await createHttpBackend({ token: "t" }).updateProvider("a/b", { model: "m2" });
+    const [url, init] = fetchFn.mock.calls[0]!;
+    expect(url).toBe("/api/v1/providers/a%2Fb");
+    expect(init?.method).toBe("PATCH");
+    expect(JSON.parse(init?.body as string)).toEqual({ model: "m2" });
+  });
+
+  it("resolves DELETE on 204 with no body", async () => {
+    const fetchFn = stubFetch(new Response(null, { status: 204 }));
+    await expect(createHttpBackend({ token: "t" }).removeProvider("p1")).resolves.toBeUndefined();
+    expect(fetchFn.mock.calls[0]![1]?.method).toBe("DELETE");
+  });
+
+  it("turns a network failure into code 'network'", async () => {
+    stubFetch(new TypeError("Failed to fetch"));
+    const err = await createHttpBackend({ token: "t" }).listProviders().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).code).toBe("network");
+  });
+
+  it("gives a generic error for a non-JSON 5xx body", async () => {
+    stubFetch(new Response("<html>Bad gateway</html>", { status: 502 }));
+    const err = await createHttpBackend({ token: "t" }).getServer().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "http_502" });
+    expect((err as BackendError).field).toBeUndefined();
+  });
+
+  it("calls onUnauthorized on 401", async () => {
+    stubFetch(jsonResponse(401, { code: "unauthorized", message: "missing or invalid token" }));
+    const onUnauthorized = vi.fn();
+    const err = await createHttpBackend({ token: "t", onUnauthorized }).health().catch((e: unknown) => e);
+    expect(onUnauthorized).toHaveBeenCalledOnce();
+    expect(err).toMatchObject({ code: "unauthorized" });
+  });
+
+  it("checkToken calls GET /api/v1/health with the token", async () => {
+    const fetchFn = stubFetch(jsonResponse(200, { status: "ok" }));
+    await checkToken("tok");
+    const [url, init] = fetchFn.mock.calls[0]!;
+    expect(url).toBe("/api/v1/health");
+    expect(init?.method).toBe("GET");
+    expect((init?.headers as Record<string, string>).Authorization).toBe("Bearer tok");
+  });
+
+  it("PUTs server settings", async () => {
+    const fetchFn = stubFetch(jsonResponse(200, { settings: { enabled: true, listen: "127.0.0.1:7878" }, status: {} }));
+    await createHttpBackend({ token: "t" }).setServer({ enabled: true, listen: "127.0.0.1:7878" });
+    const [url, init] = fetchFn.mock.calls[0]!;
+    expect(url).toBe("/api/v1/settings/server");
+    expect(init?.method).toBe("PUT");
+  });
+});
+
+class FakeSocket {
+  static instances: FakeSocket[] = [];
+  onopen: ((ev: globalThis.Event) => unknown) | null = null;
+  onmessage: ((ev: MessageEvent) => unknown) | null = null;
+  onclose: ((ev: CloseEvent) => unknown) | null = null;
+  onerror: ((ev: globalThis.Event) => unknown) | null = null;
+  closed = false;
+  constructor(
+    public url: string,
+    public protocols?: string | string[],
+  ) {
+    FakeSocket.instances.push(this);
+  }
+  close() {
+    this.closed = true;
+  }
+  open() {
+    this.onopen?.(new globalThis.Event("open"));
+  }
+  message(data: string) {
+    this.onmessage?.(new MessageEvent("message", { data }));
+  }
+  drop() {
+    this.onclose?.(new CloseEvent("close", { code: 1006 }));
+  }
+}
+
+describe("HTTP event stream", () => {
+  it("derives ws:// from the page origin", () => {
+    expect(eventsUrl(undefined)).toBe(`ws://${window.location.host}/api/v1/events`);
+    expect(eventsUrl("https://jarvis.local:8443")).toBe("wss://jarvis.local:8443/api/v1/events");
+  });
+
+  it("opens with the jarvis.v1 and bearer subprotocols, parses events and reconnects with backoff", () => {
+    vi.useFakeTimers();
+    FakeSocket.instances = [];
+    const events: JarvisEvent[] = [];
+    const states: StreamState[] = [];
+    const b = createHttpBackend({ token: "tok123", WebSocket: FakeSocket });
+    const unsubscribe = b.subscribe((e) => events.push(e), (s) => states.push(s));
+
+    const first = FakeSocket.instances[0]!;
+    expect(first.url).toMatch(/^ws:\/\/.+\/api\/v1\/events$/);
+    expect(first.protocols).toEqual(["jarvis.v1", "bearer.tok123"]);
+    first.open();
+    first.message(JSON.stringify({ type: "providers_changed" }));
+    first.message("not json");
+    first.message(JSON.stringify({ type: "something_new" }));
+    first.message(
+      JSON.stringify({ type: "server_changed", status: { running: true, url: "http://127.0.0.1:7878", managed_by: "desktop", error: null } }),
+    );
+    expect(events).toEqual([
+      { type: "providers_changed" },
+      { type: "server_changed", status: { running: true, url: "http://127.0.0.1:7878", managed_by: "desktop", error: null } },
+    ]);
+
+    // Drop: reconnect after 1s, then 2s, then 4s...
+    first.drop();
+    expect(states.at(-1)).toBe("closed");
+    vi.advanceTimersByTime(999);
+    expect(FakeSocket.instances).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(2);
+    FakeSocket.instances[1]!.drop();
+    vi.advanceTimersByTime(1999);
+    expect(FakeSocket.instances).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(3);
+    // Backoff is capped at 10s.
+    for (let i = 0; i < 6; i++) {
+      FakeSocket.instances.at(-1)!.drop();
+      vi.advanceTimersByTime(10_000);
+    }
+    const count = FakeSocket.instances.length;
+    FakeSocket.instances.at(-1)!.drop();
+    vi.advanceTimersByTime(9_999);
+    expect(FakeSocket.instances).toHaveLength(count);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(count + 1);
+
+    // A successful open resets the backoff to 1s.
+    const s = FakeSocket.instances.at(-1)!;
+    s.open();
+    s.drop();
+    vi.advanceTimersByTime(1_000);
+    expect(FakeSocket.instances).toHaveLength(count + 2);
+
+    unsubscribe();
+    expect(FakeSocket.instances.at(-1)!.closed).toBe(true);
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.instances).toHaveLength(count + 2);
+  });
+});

@@ -1,0 +1,183 @@
+import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Health } from "../bindings/Health";
+import type { NewProvider } from "../bindings/NewProvider";
+import type { Provider } from "../bindings/Provider";
+import type { ProviderPatch } from "../bindings/ProviderPatch";
+import type { ServerSettings } from "../bindings/ServerSettings";
+import type { ServerView } from "../bindings/ServerView";
+import { BackendError, isApiError } from "./errors";
+import { parseEvent } from "./events";
+import type { Backend, StreamState } from "./types";
+
+export const EVENTS_PROTOCOL = "jarvis.v1";
+export const MIN_BACKOFF_MS = 1_000;
+export const MAX_BACKOFF_MS = 10_000;
+
+type WebSocketLike = Pick<WebSocket, "close"> & {
+  onopen: ((ev: globalThis.Event) => unknown) | null;
+  onmessage: ((ev: MessageEvent) => unknown) | null;
+  onclose: ((ev: CloseEvent) => unknown) | null;
+  onerror: ((ev: globalThis.Event) => unknown) | null;
+};
+
+export interface HttpBackendOptions {
+  /** Owner access token, sent as `Authorization: Bearer <token>`. */
+  token: string;
+  /** Origin of jarvisd; empty (the default) means same-origin. */
+  baseUrl?: string;
+  /** Called whenever the server answers 401 (the token is gone or was revoked). */
+  onUnauthorized?: () => void;
+  fetch?: typeof fetch;
+  WebSocket?: new (url: string, protocols?: string | string[]) => WebSocketLike;
+}
+
+async function readApiError(res: Response): Promise<BackendError> {
+  const fallback = new BackendError(
+    res.status === 401 ? "unauthorized" : `http_${res.status}`,
+    res.status === 401
+      ? "The access token was not accepted."
+      : `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ""}.`,
+  );
+  let text: string;
+  try {
+    text = await res.text();
+  } catch {
+    return fallback;
+  }
+  try {
+    const body: unknown = JSON.parse(text);
+    if (isApiError(body)) return BackendError.fromApiError(body);
+  } catch {
+    // not JSON: fall through to the generic message
+  }
+  return fallback;
+}
+
+/** Check a token by calling `GET /api/v1/health` with it; rejects with a BackendError. */
+export async function checkToken(token: string, opts: Omit<HttpBackendOptions, "token"> = {}): Promise<Health> {
+  return createHttpBackend({ ...opts, token, onUnauthorized: undefined }).health();
+}
+
+export function eventsUrl(baseUrl: string | undefined): string {
+  const base = baseUrl && baseUrl !== "" ? new URL(baseUrl) : new URL(window.location.href);
+  const scheme = base.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${base.host}/api/v1/events`;
+}
+
+export function createHttpBackend(opts: HttpBackendOptions): Backend {
+  const base = (opts.baseUrl ?? "").replace(/\/+$/, "");
+  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${opts.token}`,
+      Accept: "application/json",
+    };
+    const init: RequestInit = { method, headers, cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res: Response;
+    try {
+      res = await doFetch(`${base}${path}`, init);
+    } catch (e) {
+      const detail = e instanceof Error && e.message ? ` (${e.message})` : "";
+      throw new BackendError("network", `Cannot reach the Jarvis server${detail}.`);
+    }
+    if (!res.ok) {
+      const err = await readApiError(res);
+      if (res.status === 401) opts.onUnauthorized?.();
+      throw err;
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    if (text === "") return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new BackendError("bad_response", "The server sent a response that is not valid JSON.");
+    }
+  }
+
+  const id = (s: string) => encodeURIComponent(s);
+
+  function subscribe(onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void): () => void {
+    const WS = opts.WebSocket ?? (globalThis.WebSocket as unknown as NonNullable<HttpBackendOptions["WebSocket"]>);
+    const url = eventsUrl(opts.baseUrl);
+    let socket: WebSocketLike | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let delay = MIN_BACKOFF_MS;
+    let stopped = false;
+
+    const connect = () => {
+      timer = null;
+      if (stopped) return;
+      onState?.("connecting");
+      let ws: WebSocketLike;
+      try {
+        ws = new WS(url, [EVENTS_PROTOCOL, `bearer.${opts.token}`]);
+      } catch {
+        scheduleReconnect();
+        return;
+      }
+      socket = ws;
+      ws.onopen = () => {
+        delay = MIN_BACKOFF_MS;
+        onState?.("open");
+      };
+      ws.onmessage = (msg) => {
+        if (typeof msg.data !== "string") return;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(msg.data);
+        } catch {
+          return;
+        }
+        const ev = parseEvent(parsed);
+        if (ev) onEvent(ev);
+      };
+      ws.onerror = () => {
+        // onclose follows and handles the reconnect.
+      };
+      ws.onclose = () => {
+        if (socket !== ws) return;
+        socket = null;
+        scheduleReconnect();
+      };
+    };
+
+    const scheduleReconnect = () => {
+      if (stopped) return;
+      onState?.("closed");
+      timer = setTimeout(connect, delay);
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    };
+
+    connect();
+
+    return () => {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      const ws = socket;
+      socket = null;
+      if (ws) {
+        ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+        ws.close(1000, "unsubscribed");
+      }
+    };
+  }
+
+  return {
+    transport: "http",
+    health: () => request<Health>("GET", "/api/v1/health"),
+    listProviders: () => request<Provider[]>("GET", "/api/v1/providers"),
+    addProvider: (p: NewProvider) => request<Provider>("POST", "/api/v1/providers", p),
+    updateProvider: (pid: string, patch: ProviderPatch) =>
+      request<Provider>("PATCH", `/api/v1/providers/${id(pid)}`, patch),
+    removeProvider: (pid: string) => request<void>("DELETE", `/api/v1/providers/${id(pid)}`),
+    getServer: () => request<ServerView>("GET", "/api/v1/settings/server"),
+    setServer: (settings: ServerSettings) => request<ServerView>("PUT", "/api/v1/settings/server", settings),
+    subscribe,
+  };
+}

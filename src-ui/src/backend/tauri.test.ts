@@ -1,0 +1,79 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+const invoke = vi.fn();
+const listen = vi.fn();
+vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a) }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: (...a: unknown[]) => listen(...a) }));
+
+const { createTauriBackend, isTauri } = await import("./tauri");
+const { BackendError } = await import("./errors");
+
+beforeEach(() => {
+  invoke.mockReset();
+  listen.mockReset();
+});
+
+describe("Tauri transport", () => {
+  it("invokes the commands with the documented argument names", async () => {
+    invoke.mockResolvedValue({});
+    const b = createTauriBackend();
+    await b.health();
+    await b.listProviders();
+    await b.addProvider({ name: "n", kind: "gemini", base_url: "u", model: "m" });
+    await b.updateProvider("id1", { model: "m2" });
+    await b.removeProvider("id1");
+    await b.getServer();
+    await b.setServer({ enabled: true, listen: "127.0.0.1:7878" });
+    expect(invoke.mock.calls).toEqual([
+      ["health", undefined],
+      ["list_providers", undefined],
+      ["add_provider", { provider: { name: "n", kind: "gemini", base_url: "u", model: "m" } }],
+      ["update_provider", { id: "id1", patch: { model: "m2" } }],
+      ["remove_provider", { id: "id1" }],
+      ["get_server", undefined],
+      ["set_server", { settings: { enabled: true, listen: "127.0.0.1:7878" } }],
+    ]);
+  });
+
+  it("turns a rejected ApiError into a BackendError with its field", async () => {
+    invoke.mockRejectedValue({ code: "invalid", message: "model must not be empty", field: "model" });
+    const err = await createTauriBackend().addProvider({ name: "n", kind: "openai", base_url: "u", model: "" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "invalid", message: "model must not be empty", field: "model" });
+  });
+
+  it("turns a plain string rejection into a BackendError", async () => {
+    invoke.mockRejectedValue("command health not found");
+    const err = await createTauriBackend().health().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as InstanceType<typeof BackendError>).message).toBe("command health not found");
+  });
+
+  it("listens to jarvis:event and unlistens even if unsubscribed before listen resolves", async () => {
+    const unlisten = vi.fn();
+    let handler: ((e: { payload: unknown }) => void) | undefined;
+    let resolveListen: (fn: () => void) => void = () => {};
+    listen.mockImplementation((name: string, h: (e: { payload: unknown }) => void) => {
+      expect(name).toBe("jarvis:event");
+      handler = h;
+      return new Promise((r) => (resolveListen = r));
+    });
+    const got: unknown[] = [];
+    const unsubscribe = createTauriBackend().subscribe((e) => got.push(e));
+    handler?.({ payload: { type: "providers_changed" } });
+    handler?.({ payload: { type: "bogus" } });
+    expect(got).toEqual([{ type: "providers_changed" }]);
+    unsubscribe();
+    resolveListen(unlisten);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(unlisten).toHaveBeenCalledOnce();
+  });
+
+  it("detects the Tauri webview", () => {
+    expect(isTauri()).toBe(false);
+    (window as unknown as Record<string, unknown>).__TAURI_INTERNALS__ = {};
+    expect(isTauri()).toBe(true);
+    delete (window as unknown as Record<string, unknown>).__TAURI_INTERNALS__;
+  });
+});

@@ -1,0 +1,203 @@
+// Browser end-to-end: Debian's Chromium, driven by playwright-core, against a
+// real jarvisd on loopback with a real keychain.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import {
+  api,
+  dataDirBytes,
+  keychainDump,
+  outDir,
+  ownerToken,
+  requireUi,
+  startJarvisd,
+  tempDir,
+} from './harness.mjs';
+
+const { chromium } = requireUi('playwright-core');
+
+const KEY = 'sk-e2e-browser-4f9c2a7d1b3e5f60a8c9';
+let dataDir;
+let server;
+let token;
+let browser;
+
+before(async () => {
+  dataDir = tempDir('jarvis-e2e-browser-');
+  server = await startJarvisd(dataDir);
+  token = ownerToken(dataDir);
+  writeFileSync(path.join(outDir, 'jarvisd-startup-ms.txt'), `${server.startupMs}\n`);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // playwright gives each launch a fresh, empty profile directory.
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signIn(page) {
+  await page.goto(server.url);
+  await page.getByTestId('login-token').fill(token);
+  await page.getByTestId('login-submit').click();
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(outDir, `browser-${name}.png`), fullPage: true });
+}
+
+test('/health answers without a credential; the API does not', async () => {
+  const health = await fetch(`${server.url}/health`);
+  assert.equal(health.status, 200);
+  const body = await health.json();
+  assert.equal(body.database.status, 'ok');
+  assert.equal(body.database.path, null, 'the public health route hides paths');
+  assert.equal(body.server.running, true);
+  const denied = await fetch(`${server.url}/api/v1/providers`);
+  assert.equal(denied.status, 401);
+  // fetch() may not set Host, so ask as a DNS-rebinding page would, with node:http.
+  const rebindingStatus = await new Promise((resolve, reject) => {
+    const req = http.get(`${server.url}/health`, { headers: { host: 'evil.example' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+  });
+  assert.equal(rebindingStatus, 403);
+});
+
+test('a wrong token is refused at sign-in, the right one opens the dashboard', async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.getByTestId('login-token').fill('not-the-token');
+  await page.getByTestId('login-submit').click();
+  await page.getByText('That token was not accepted').waitFor();
+  await shot(page, 'sign-in');
+  await page.getByTestId('login-token').fill(token);
+  await page.getByTestId('login-submit').click();
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  await page.getByText('No AI provider yet').first().waitFor();
+  await shot(page, 'dashboard');
+  await page.close();
+});
+
+test('every screen is reachable by mouse and by Ctrl+1…5', async () => {
+  const page = await browser.newPage();
+  await signIn(page);
+  const screens = ['Dashboard', 'Chat', 'Trading', 'Voice', 'Settings'];
+  for (const name of screens) {
+    await page.getByTestId(`nav-${name.toLowerCase()}`).click();
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+    await shot(page, name.toLowerCase());
+  }
+  for (const [i, name] of screens.entries()) {
+    await page.keyboard.press(`Control+${i + 1}`);
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+    assert.equal(await page.getByTestId(`nav-${name.toLowerCase()}`).getAttribute('aria-current'), 'page');
+  }
+  await page.keyboard.press('Control+2');
+  await page.getByText('No AI provider yet').first().waitFor();
+  await page.close();
+});
+
+test('adding a provider: field errors, a masked key, kept after reload, key only in the keychain', async () => {
+  const page = await browser.newPage();
+  await signIn(page);
+  await page.getByTestId('nav-settings').click();
+  await page.getByTestId('add-provider').click();
+  const form = page.getByTestId('provider-form');
+  await form.locator('[name=name]').fill('Claude');
+  await form.locator('[name=kind]').selectOption('anthropic');
+  await form.locator('[name=base_url]').fill('not a url');
+  await form.locator('[name=model]').fill('claude-sonnet-4-5');
+  await form.locator('[name=api_key]').fill(KEY);
+  await page.getByTestId('provider-save').click();
+  const fieldError = page.getByTestId('error-base_url');
+  await fieldError.waitFor();
+  assert.match(await fieldError.innerText(), /valid URL/);
+  assert.equal(await form.locator('[name=base_url]').getAttribute('aria-invalid'), 'true');
+  await shot(page, 'settings-field-error');
+
+  await form.locator('[name=base_url]').fill('https://api.anthropic.com');
+  await page.getByTestId('provider-save').click();
+  const row = page.getByTestId('provider-row').filter({ hasText: 'Claude' });
+  await row.waitFor();
+  assert.match(await row.getByTestId('provider-key').innerText(), /••••\s*a8c9/);
+  assert.ok(!(await page.content()).includes(KEY), 'the page never shows the full key');
+  await shot(page, 'settings-provider');
+
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  await page.getByTestId('provider-row').filter({ hasText: 'Claude' }).waitFor();
+
+  // Where the key is, and where it is not.
+  assert.ok(keychainDump().includes(KEY), 'secret-tool finds the key in the keychain');
+  assert.ok(!dataDirBytes(dataDir).includes(KEY), 'the SQLite file (and WAL) never holds the key');
+  assert.ok(!server.logs().includes(KEY), 'the logs never hold the key');
+  const list = await api(server.url, token, 'GET', '/api/v1/providers');
+  assert.equal(list.status, 200);
+  assert.ok(!list.text.includes(KEY), 'API responses never hold the key');
+  assert.equal(list.json[0].key_hint, 'a8c9');
+  await page.close();
+});
+
+test('two open UIs stay in step through the event socket', async () => {
+  const watcher = await browser.newPage();
+  await signIn(watcher);
+  await watcher.getByTestId('nav-settings').click();
+  await watcher.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  await watcher.waitForTimeout(500); // let the WebSocket connect
+  const added = await api(server.url, token, 'POST', '/api/v1/providers', {
+    name: 'Local Ollama',
+    kind: 'openai',
+    base_url: 'http://127.0.0.1:11434/v1',
+    model: 'llama3.2:1b',
+  });
+  assert.equal(added.status, 201, added.text);
+  await watcher.getByTestId('provider-row').filter({ hasText: 'Local Ollama' }).waitFor({ timeout: 10_000 });
+  const removed = await api(server.url, token, 'DELETE', `/api/v1/providers/${added.json.id}`);
+  assert.equal(removed.status, 204);
+  await watcher
+    .getByTestId('provider-row')
+    .filter({ hasText: 'Local Ollama' })
+    .waitFor({ state: 'detached', timeout: 10_000 });
+  await watcher.close();
+});
+
+test('the API answers bad input with 4xx and a field, never 500', async () => {
+  const bad = [
+    ['{"name":', 400, 'invalid_json', undefined],
+    [{ name: 'x', kind: 'openai', base_url: 'http://h', model: 'm', extra: 1 }, 422, 'unknown_field', 'extra'],
+    [{ name: 'x', kind: 'cohere', base_url: 'http://h', model: 'm' }, 422, 'invalid_field', 'kind'],
+    [{ kind: 'openai', base_url: 'http://h', model: 'm' }, 422, 'missing_field', 'name'],
+    [{ name: 'x', kind: 'gemini', base_url: 'http://h', model: 'm' }, 422, 'invalid_field', 'api_key'],
+    [{ name: 'Claude', kind: 'openai', base_url: 'http://h', model: 'm' }, 409, 'duplicate_name', 'name'],
+  ];
+  for (const [body, status, code, field] of bad) {
+    const res = await api(server.url, token, 'POST', '/api/v1/providers', body);
+    assert.equal(res.status, status, `${JSON.stringify(body)} → ${res.text}`);
+    assert.equal(res.json.code, code);
+    assert.equal(res.json.field, field);
+  }
+  const huge = await api(server.url, token, 'POST', '/api/v1/providers', JSON.stringify({ name: 'x'.repeat(100_000) }));
+  assert.equal(huge.status, 413);
+  const server_ = await api(server.url, token, 'PUT', '/api/v1/settings/server', { enabled: false, listen: '127.0.0.1:7878' });
+  assert.equal(server_.status, 409, 'jarvisd cannot be switched off from its own API');
+  assert.equal(server_.json.code, 'not_supported');
+});

@@ -49,7 +49,8 @@ pub fn router(
         hosts: Arc::new(hosts),
         shutdown,
     };
-    let api = routes::api().route_layer(axum::middleware::from_fn_with_state(
+    // `layer`, not `route_layer`: unknown API routes need the token too.
+    let api = routes::api().layer(axum::middleware::from_fn_with_state(
         state.clone(),
         auth::require_token,
     ));

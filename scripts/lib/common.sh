@@ -15,7 +15,7 @@ RUN_PACKAGES=(
 )
 # What the tests add: a headless display, a browser, WebDriver for the window.
 TEST_PACKAGES=(
-  xvfb xauth xdotool imagemagick fonts-dejavu-core webkit2gtk-driver chromium dbus-x11
+  xvfb xauth xdotool imagemagick fonts-dejavu-core webkit2gtk-driver chromium dbus-x11 python3-venv
 )
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
+use jarvis_ai::chat::{ProviderCircuit, SendMessage, SendReceipt};
 use jarvis_ai::{NewProvider, Provider, ProviderPatch};
 use jarvis_app::{App, Health};
 use jarvis_core::{Problem, ServerSettings, ServerView};
+use jarvis_memory::{Conversation, ConversationPatch, Message, NewConversation, SearchHit};
 use tauri::State;
 
 /// The opened profile, or why it could not be opened.
@@ -63,4 +65,72 @@ pub async fn set_server(
     settings: ServerSettings,
 ) -> Reply<ServerView> {
     Ok(backend.app()?.set_server_settings(settings).await?)
+}
+
+#[tauri::command]
+pub async fn list_conversations(backend: State<'_, Backend>) -> Reply<Vec<Conversation>> {
+    Ok(backend.app()?.memory.conversations().await?)
+}
+
+#[tauri::command]
+pub async fn create_conversation(
+    backend: State<'_, Backend>,
+    conversation: NewConversation,
+) -> Reply<Conversation> {
+    Ok(backend
+        .app()?
+        .memory
+        .create_conversation(conversation.title)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn update_conversation(
+    backend: State<'_, Backend>,
+    id: String,
+    patch: ConversationPatch,
+) -> Reply<Conversation> {
+    Ok(backend
+        .app()?
+        .memory
+        .update_conversation(&id, patch)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn delete_conversation(backend: State<'_, Backend>, id: String) -> Reply<()> {
+    Ok(backend.app()?.memory.delete_conversation(&id).await?)
+}
+
+#[tauri::command]
+pub async fn list_messages(backend: State<'_, Backend>, id: String) -> Reply<Vec<Message>> {
+    Ok(backend.app()?.memory.messages(&id).await?)
+}
+
+#[tauri::command]
+pub async fn send_message(backend: State<'_, Backend>, message: SendMessage) -> Reply<SendReceipt> {
+    Ok(backend.app()?.chat.send(message).await?)
+}
+
+#[tauri::command]
+pub async fn stop_message(backend: State<'_, Backend>, message_id: String) -> Reply<()> {
+    Ok(backend.app()?.chat.stop(&message_id)?)
+}
+
+#[tauri::command]
+pub async fn provider_circuits(backend: State<'_, Backend>) -> Reply<Vec<ProviderCircuit>> {
+    Ok(backend.app()?.chat.circuits().await?)
+}
+
+#[tauri::command]
+pub async fn search_messages(
+    backend: State<'_, Backend>,
+    q: String,
+    limit: Option<u32>,
+) -> Reply<Vec<SearchHit>> {
+    Ok(backend
+        .app()?
+        .memory
+        .search(&q, limit.unwrap_or(20))
+        .await?)
 }

@@ -1,7 +1,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { fakeBackend, provider } from "./test/fakeBackend";
-import { shortcutRoute, Shell } from "./Shell";
+import { isSearchShortcut, shortcutRoute, Shell } from "./Shell";
 
 const heading = () => screen.getByRole("heading", { level: 1 });
 
@@ -38,6 +38,33 @@ describe("Shell", () => {
     await waitFor(() => expect(heading().textContent).toBe("Settings"));
   });
 
+  it("Ctrl+K switches to Chat and focuses the search box, from any screen and any input", async () => {
+    const { backend } = fakeBackend();
+    window.location.hash = "#/settings";
+    render(<Shell backend={backend} />);
+    const listen = await screen.findByRole("textbox", { name: "Listen address" });
+    listen.focus();
+    const ev = fireEvent.keyDown(listen, { key: "k", code: "KeyK", ctrlKey: true });
+    expect(ev).toBe(false); // default prevented (the browser's own Ctrl+K)
+    await waitFor(() => expect(heading().textContent).toBe("Chat"));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("search-input")));
+
+    // Already on Chat, with focus in the composer.
+    screen.getByTestId("chat-input").focus();
+    fireEvent.keyDown(screen.getByTestId("chat-input"), { key: "k", code: "KeyK", ctrlKey: true });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("search-input")));
+  });
+
+  it("recognises Ctrl+K and ⌘K only", () => {
+    const base = { ctrlKey: false, altKey: false, shiftKey: false, metaKey: false, key: "k", code: "KeyK" };
+    expect(isSearchShortcut({ ...base, ctrlKey: true })).toBe(true);
+    expect(isSearchShortcut({ ...base, metaKey: true })).toBe(true);
+    expect(isSearchShortcut({ ...base, ctrlKey: true, key: "л" })).toBe(true); // another layout, same key
+    expect(isSearchShortcut(base)).toBe(false);
+    expect(isSearchShortcut({ ...base, ctrlKey: true, shiftKey: true })).toBe(false);
+    expect(isSearchShortcut({ ...base, ctrlKey: true, key: "j", code: "KeyJ" })).toBe(false);
+  });
+
   it("maps shortcuts by physical key", () => {
     const base = { ctrlKey: true, altKey: false, shiftKey: false, metaKey: false };
     expect(shortcutRoute({ ...base, key: "&", code: "Digit1" })).toBe("dashboard");
@@ -67,10 +94,10 @@ describe("Shell", () => {
     fb.setProviders([provider({ name: "Work Claude", kind: "anthropic", model: "claude-sonnet" })]);
     const healthCalls = fb.backend.health.mock.calls.length;
     act(() => fb.emit({ type: "providers_changed" }));
-    const item = await screen.findByTestId("chat-provider");
-    expect(item.textContent).toContain("Work Claude");
-    expect(item.textContent).toContain("Anthropic");
-    expect(screen.getByTestId("chat-not-built").textContent).toContain("Chatting is not built yet");
+    const picker = await screen.findByTestId<HTMLSelectElement>("provider-picker");
+    expect(picker.selectedOptions[0]!.textContent).toBe("Work Claude · claude-sonnet");
+    expect(screen.queryByTestId("no-provider")).toBeNull();
+    expect(screen.getByTestId<HTMLTextAreaElement>("chat-input").disabled).toBe(false);
     expect(fb.backend.health.mock.calls.length).toBeGreaterThan(healthCalls);
   });
 

@@ -1,8 +1,10 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { ComponentType } from "react";
 import { BackendContext } from "./backend/context";
 import type { Backend } from "./backend/types";
+import { SEARCH_INPUT_ID } from "./chat/SearchPanel";
 import { AppDataProvider, useAppData } from "./data/AppData";
+import { ChatDataProvider } from "./data/ChatData";
 import { ROUTE_TITLES, ROUTES, routeHref, useHashRoute } from "./hooks/useHashRoute";
 import type { Route } from "./hooks/useHashRoute";
 import { Chat } from "./screens/Chat";
@@ -34,6 +36,12 @@ export function shortcutRoute(e: Pick<KeyboardEvent, "ctrlKey" | "altKey" | "shi
   return ROUTES[Number(m[1]) - 1] ?? null;
 }
 
+/** Ctrl+K (⌘K on a Mac) → search the conversations. */
+export function isSearchShortcut(e: Pick<KeyboardEvent, "ctrlKey" | "altKey" | "shiftKey" | "metaKey" | "key" | "code">): boolean {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return false;
+  return e.code === "KeyK" || e.key.toLowerCase() === "k";
+}
+
 function StatusLine() {
   const { stream } = useAppData();
   if (stream !== "closed") return null;
@@ -49,8 +57,19 @@ function Layout({ onSignOut, transport }: { onSignOut?: () => void; transport: B
   const mainRef = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
 
+  // Ctrl+K: set when asked, cleared once the search box has focus (after the Chat screen is up).
+  const searchPending = useRef(false);
+  const [searchAsk, setSearchAsk] = useState(0);
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      if (isSearchShortcut(e)) {
+        e.preventDefault();
+        searchPending.current = true;
+        setSearchAsk((n) => n + 1);
+        navigate("chat");
+        return;
+      }
       const r = shortcutRoute(e);
       if (r) {
         e.preventDefault();
@@ -71,6 +90,16 @@ function Layout({ onSignOut, transport }: { onSignOut?: () => void; transport: B
     // Move focus to the new screen's heading, for keyboard and screen-reader users.
     mainRef.current?.querySelector<HTMLElement>("h1")?.focus();
   }, [route]);
+
+  // After the heading focus above, so that Ctrl+K wins when it switched screens.
+  useEffect(() => {
+    if (!searchPending.current || route !== "chat") return;
+    const input = document.getElementById(SEARCH_INPUT_ID);
+    if (!(input instanceof HTMLInputElement)) return;
+    searchPending.current = false;
+    input.focus();
+    input.select();
+  }, [route, searchAsk]);
 
   const Screen = SCREENS[route];
   return (
@@ -125,7 +154,9 @@ export function Shell({ backend, onSignOut }: { backend: Backend; onSignOut?: ()
   return (
     <BackendContext.Provider value={backend}>
       <AppDataProvider backend={backend}>
-        <Layout onSignOut={onSignOut} transport={backend.transport} />
+        <ChatDataProvider backend={backend}>
+          <Layout onSignOut={onSignOut} transport={backend.transport} />
+        </ChatDataProvider>
       </AppDataProvider>
     </BackendContext.Provider>
   );

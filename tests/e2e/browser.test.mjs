@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ANSWER, startFakeProvider } from './fake-provider.mjs';
 import {
   api,
   dataDirBytes,
@@ -23,10 +26,12 @@ let dataDir;
 let server;
 let token;
 let browser;
+let fake;
 
 before(async () => {
   dataDir = tempDir('jarvis-e2e-browser-');
   server = await startJarvisd(dataDir);
+  fake = await startFakeProvider();
   token = ownerToken(dataDir);
   writeFileSync(path.join(outDir, 'jarvisd-startup-ms.txt'), `${server.startupMs}\n`);
   browser = await chromium.launch({
@@ -48,6 +53,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await fake?.close();
 });
 
 async function signIn(page) {
@@ -200,4 +206,109 @@ test('the API answers bad input with 4xx and a field, never 500', async () => {
   const server_ = await api(server.url, token, 'PUT', '/api/v1/settings/server', { enabled: false, listen: '127.0.0.1:7878' });
   assert.equal(server_.status, 409, 'jarvisd cannot be switched off from its own API');
   assert.equal(server_.json.code, 'not_supported');
+});
+
+test('the theme follows the system: light and dark', async () => {
+  const background = {};
+  for (const scheme of ['light', 'dark']) {
+    const context = await browser.newContext({ colorScheme: scheme });
+    const page = await context.newPage();
+    await signIn(page);
+    background[scheme] = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await shot(page, `dashboard-${scheme}`);
+    await context.close();
+  }
+  assert.notEqual(background.light, background.dark);
+});
+
+test('chat: a fallback answers, the reply streams in, Stop keeps it, search finds it', async () => {
+  // A provider that refuses connections, asked first, then the fake one.
+  const closedPort = await new Promise((resolve) => {
+    const probe = http.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  for (const [name, url] of [['Broken', `http://127.0.0.1:${closedPort}/v1`], ['Fake', `${fake.url}/v1`]]) {
+    const res = await api(server.url, token, 'POST', '/api/v1/providers', { name, kind: 'openai', base_url: url, model: name === 'Fake' ? 'fake-model' : 'broken-model' });
+    assert.equal(res.status, 201, res.text);
+  }
+  const page = await browser.newPage();
+  await signIn(page);
+  await page.keyboard.press('Control+2');
+  await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor();
+  const picker = page.getByTestId('provider-picker');
+  const broken = await picker.locator('option', { hasText: 'Broken' }).getAttribute('value');
+  await picker.selectOption(broken);
+
+  await page.getByTestId('chat-input').fill('What colour is Mars?');
+  await page.getByTestId('chat-send').click();
+  const answer = page.locator('[data-testid=message][data-role=assistant]').last();
+  // Watch it grow: several different partial lengths before the end.
+  const lengths = new Set();
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const text = (await answer.count()) ? await answer.innerText() : '';
+    lengths.add(text.length);
+    if ((await answer.getAttribute('data-status').catch(() => null)) === 'complete') break;
+    await page.waitForTimeout(30);
+  }
+  assert.ok(lengths.size >= 4, `the answer streamed (saw lengths ${[...lengths]})`);
+  await page.locator('[data-testid=message][data-role=assistant][data-status=complete]').filter({ hasText: ANSWER }).waitFor();
+  assert.match(await answer.getByTestId('message-provider').innerText(), /Fake/, 'the fallback is visible');
+  await shot(page, 'chat-answer');
+
+  await page.getByTestId('chat-input').fill('Tell me a long story');
+  await page.getByTestId('chat-send').click();
+  await page.locator('[data-testid=message][data-role=assistant]').last().filter({ hasText: 'word3' }).waitFor();
+  await page.getByTestId('chat-stop').click();
+  const stopped = page.locator('[data-testid=message][data-role=assistant][data-status=interrupted]').last();
+  await stopped.waitFor();
+  const kept = await stopped.innerText();
+  assert.match(kept, /word3/, 'the partial answer is kept');
+  assert.doesNotMatch(kept, /word399/);
+  await shot(page, 'chat-stopped');
+
+  await page.keyboard.press('Control+K');
+  const search = page.getByTestId('search-input');
+  assert.equal(await search.evaluate((el) => el === document.activeElement), true, 'Ctrl+K focuses search');
+  await search.fill('iron oxide');
+  const hit = page.getByTestId('search-hit').first();
+  await hit.waitFor();
+  assert.deepEqual(
+    (await hit.locator('mark').allInnerTexts()).map((t) => t.toLowerCase()),
+    ['iron', 'oxide'],
+  );
+  await shot(page, 'chat-search');
+  await page.close();
+
+  // Both messages are stored and come back over the API.
+  const conversations = await api(server.url, token, 'GET', '/api/v1/conversations');
+  const messages = await api(server.url, token, 'GET', `/api/v1/conversations/${conversations.json[0].id}/messages`);
+  assert.deepEqual(messages.json.map((m) => [m.role, m.status]), [
+    ['user', 'complete'],
+    ['assistant', 'complete'],
+    ['user', 'complete'],
+    ['assistant', 'interrupted'],
+  ]);
+  const found = await api(server.url, token, 'GET', '/api/v1/search?q=iron%20oxide&limit=5');
+  assert.equal(found.status, 200);
+  assert.equal(found.json[0].message_id, messages.json[1].id);
+});
+
+test('the official openai Python package uses Jarvis as its provider', { skip: !process.env.JARVIS_OPENAI_PYTHON && 'JARVIS_OPENAI_PYTHON is not set (scripts/test sets it)' }, async () => {
+  // Asynchronously: the fake provider answers from this same process.
+  const run = await promisify(execFile)(process.env.JARVIS_OPENAI_PYTHON, [path.join(import.meta.dirname, '../openai/client_test.py')], {
+    env: { ...process.env, JARVIS_URL: server.url, JARVIS_TOKEN: token },
+    timeout: 60_000,
+  });
+  const seen = JSON.parse(run.stdout.trim().split('\n').at(-1));
+  assert.ok(seen.models.includes('jarvis') && seen.models.includes('fake-model'), JSON.stringify(seen.models));
+  assert.equal(seen.text, ANSWER);
+  assert.equal(seen.finish, 'stop');
+  assert.equal(seen.streamed.join(''), ANSWER);
+  assert.ok(seen.streamed.length > 3, 'streamed in pieces');
+  assert.equal(seen.bad_model.code, 'invalid_field');
+  assert.equal(seen.bad_model.param, 'model');
+  assert.equal(seen.unauthorised, true);
 });

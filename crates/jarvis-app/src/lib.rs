@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jarvis_ai::ProviderService;
+use jarvis_ai::chat::ChatService;
 use jarvis_core::{ErrorKind, EventBus, Problem, ProblemSource};
+use jarvis_memory::MemoryService;
 use jarvis_store::{Database, DbError, SecretError, SecretStore};
 
 /// The file name of the profile database inside the data directory.
@@ -55,6 +57,8 @@ pub struct App {
     pub secrets: Arc<dyn SecretStore>,
     pub bus: EventBus,
     pub providers: ProviderService,
+    pub memory: MemoryService,
+    pub chat: ChatService,
     server_runtime: Arc<dyn ServerRuntime>,
 }
 
@@ -68,6 +72,8 @@ impl App {
         let secrets = config.secrets.build(db.profile_id());
         let bus = EventBus::new();
         let providers = ProviderService::new(db.clone(), secrets.clone(), bus.clone());
+        let memory = MemoryService::new(db.clone(), bus.clone());
+        let chat = ChatService::new(providers.clone(), memory.clone(), bus.clone());
         tracing::info!(
             data_dir = %config.data_dir.display(),
             secrets = secrets.backend().label(),
@@ -79,6 +85,8 @@ impl App {
             secrets,
             bus,
             providers,
+            memory,
+            chat,
             server_runtime,
         }))
     }

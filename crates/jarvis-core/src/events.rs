@@ -15,6 +15,25 @@ pub enum Event {
     ProvidersChanged,
     /// The local server started, stopped or failed.
     ServerChanged { status: ServerStatus },
+    /// A conversation was created, renamed, pinned, deleted or got a message.
+    ConversationsChanged,
+    /// An assistant answer started streaming from `provider`.
+    ChatStarted {
+        conversation_id: String,
+        message_id: String,
+        provider: String,
+    },
+    /// More text of a streaming answer.
+    ChatDelta {
+        conversation_id: String,
+        message_id: String,
+        text: String,
+    },
+    /// A streaming answer ended (stored; re-read the conversation's messages).
+    ChatFinished {
+        conversation_id: String,
+        message_id: String,
+    },
 }
 
 /// A `tokio::sync::broadcast` bus. Cloning gives another handle to the same bus.

@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod host;
 mod json;
+mod openai;
 mod routes;
 mod runtime;
 mod ui;
@@ -54,9 +55,14 @@ pub fn router(
         state.clone(),
         auth::require_token,
     ));
+    let openai = openai::routes().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_token,
+    ));
     Router::new()
         .route("/health", axum::routing::get(routes::public_health))
         .nest("/api/v1", api)
+        .nest("/v1", openai)
         .fallback(ui::serve_ui)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(

@@ -5,9 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
+use jarvis_ai::chat::{ProviderCircuit, SendMessage, SendReceipt};
 use jarvis_ai::{NewProvider, Provider, ProviderPatch};
 use jarvis_app::Health;
 use jarvis_core::{ServerSettings, ServerView};
+use jarvis_memory::{Conversation, ConversationPatch, Message, NewConversation, SearchHit};
 
 use crate::ServerState;
 use crate::error::ApiError;
@@ -23,6 +25,7 @@ pub(crate) fn api() -> Router<ServerState> {
         )
         .route("/settings/server", get(get_server).put(set_server))
         .route("/events", get(crate::events::subscribe))
+        .merge(chat())
         .fallback(not_found)
 }
 
@@ -81,5 +84,109 @@ async fn not_found() -> ApiError {
         jarvis_core::ErrorKind::NotFound,
         "not_found",
         "no such API route",
+    ))
+}
+
+pub(crate) fn chat() -> Router<ServerState> {
+    Router::new()
+        .route(
+            "/conversations",
+            get(list_conversations).post(create_conversation),
+        )
+        .route(
+            "/conversations/{id}",
+            patch(update_conversation).delete(delete_conversation),
+        )
+        .route("/conversations/{id}/messages", get(list_messages))
+        .route("/chat", axum::routing::post(send_message))
+        .route("/chat/circuits", get(circuits))
+        .route("/chat/{message_id}/stop", axum::routing::post(stop_message))
+        .route("/search", get(search))
+}
+
+async fn list_conversations(
+    State(state): State<ServerState>,
+) -> Result<Json<Vec<Conversation>>, ApiError> {
+    Ok(Json(state.app.memory.conversations().await?))
+}
+
+async fn create_conversation(
+    State(state): State<ServerState>,
+    ValidJson(request): ValidJson<NewConversation>,
+) -> Result<(StatusCode, Json<Conversation>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.app.memory.create_conversation(request.title).await?),
+    ))
+}
+
+async fn update_conversation(
+    State(state): State<ServerState>,
+    Path(id): Path<String>,
+    ValidJson(patch): ValidJson<ConversationPatch>,
+) -> Result<Json<Conversation>, ApiError> {
+    Ok(Json(
+        state.app.memory.update_conversation(&id, patch).await?,
+    ))
+}
+
+async fn delete_conversation(
+    State(state): State<ServerState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.memory.delete_conversation(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_messages(
+    State(state): State<ServerState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Message>>, ApiError> {
+    Ok(Json(state.app.memory.messages(&id).await?))
+}
+
+async fn send_message(
+    State(state): State<ServerState>,
+    ValidJson(request): ValidJson<SendMessage>,
+) -> Result<(StatusCode, Json<SendReceipt>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.app.chat.send(request).await?),
+    ))
+}
+
+async fn stop_message(
+    State(state): State<ServerState>,
+    Path(message_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.chat.stop(&message_id)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn circuits(
+    State(state): State<ServerState>,
+) -> Result<Json<Vec<ProviderCircuit>>, ApiError> {
+    Ok(Json(state.app.chat.circuits().await?))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SearchQuery {
+    q: String,
+    limit: Option<u32>,
+}
+
+async fn search(
+    State(state): State<ServerState>,
+    query: Result<axum::extract::Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<SearchHit>>, ApiError> {
+    let axum::extract::Query(query) =
+        query.map_err(|e| ApiError(jarvis_core::Problem::invalid_field("q", e.body_text())))?;
+    Ok(Json(
+        state
+            .app
+            .memory
+            .search(&query.q, query.limit.unwrap_or(20))
+            .await?,
     ))
 }

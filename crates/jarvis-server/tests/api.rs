@@ -91,7 +91,10 @@ async fn health_is_public_and_hides_paths_the_detailed_one_does_not() {
     assert_eq!(status, StatusCode::OK);
     let health: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(health["database"]["status"], "ok");
-    assert_eq!(health["database"]["schema_version"], 1);
+    assert_eq!(
+        health["database"]["schema_version"],
+        health["database"]["latest_schema_version"]
+    );
     assert_eq!(health["keychain"]["backend"], "os_keychain");
     assert_eq!(health["keychain"]["status"], "ok");
     assert_eq!(health["providers"]["status"], "not_configured");

@@ -3,7 +3,10 @@
 use rusqlite_migration::{M, Migrations};
 
 /// Every migration in order. Append only: released files are never edited.
-const STEPS: &[&str] = &[include_str!("../../../migrations/0001_init.sql")];
+const STEPS: &[&str] = &[
+    include_str!("../../../migrations/0001_init.sql"),
+    include_str!("../../../migrations/0002_conversations.sql"),
+];
 
 /// The schema version this build writes (SQLite `user_version`).
 pub const LATEST_SCHEMA_VERSION: u32 = STEPS.len() as u32;

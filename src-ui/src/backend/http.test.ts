@@ -108,6 +108,81 @@ describe("HTTP transport", () => {
   });
 });
 
+describe("HTTP transport · chat", () => {
+  const ok = (body: unknown = {}) => jsonResponse(200, body);
+  const calls = (fetchFn: ReturnType<typeof stubFetch>) =>
+    fetchFn.mock.calls.map(([url, init]) => [init?.method, url, init?.body === undefined ? undefined : JSON.parse(init.body as string)]);
+
+  it("builds the documented URLs, methods and bodies", async () => {
+    const fetchFn = stubFetch(
+      ok([]),
+      jsonResponse(201, { id: "c1" }),
+      ok({ id: "c/1" }),
+      new Response(null, { status: 204 }),
+      ok([]),
+      jsonResponse(202, { conversation: { id: "c1" }, user_message: {}, assistant_message_id: "a1" }),
+      new Response(null, { status: 204 }),
+      ok([]),
+    );
+    const b = createHttpBackend({ token: "t" });
+    await b.listConversations();
+    await b.createConversation({ title: "Trip" });
+    await b.updateConversation("c/1", { pinned: true });
+    await expect(b.deleteConversation("c1")).resolves.toBeUndefined();
+    await b.listMessages("c 1");
+    const receipt = await b.sendMessage({ conversation_id: "c1", text: "hi", provider_id: "p2" });
+    expect(receipt.assistant_message_id).toBe("a1");
+    await expect(b.stopMessage("a/1")).resolves.toBeUndefined();
+    await b.providerCircuits();
+    expect(calls(fetchFn)).toEqual([
+      ["GET", "/api/v1/conversations", undefined],
+      ["POST", "/api/v1/conversations", { title: "Trip" }],
+      ["PATCH", "/api/v1/conversations/c%2F1", { pinned: true }],
+      ["DELETE", "/api/v1/conversations/c1", undefined],
+      ["GET", "/api/v1/conversations/c%201/messages", undefined],
+      ["POST", "/api/v1/chat", { conversation_id: "c1", text: "hi", provider_id: "p2" }],
+      ["POST", "/api/v1/chat/a%2F1/stop", undefined],
+      ["GET", "/api/v1/chat/circuits", undefined],
+    ]);
+    // Stop sends no body, so no Content-Type either.
+    const stopInit = fetchFn.mock.calls[6]![1]!;
+    expect(stopInit.body).toBeUndefined();
+    expect((stopInit.headers as Record<string, string>)["Content-Type"]).toBeUndefined();
+    expect((stopInit.headers as Record<string, string>).Authorization).toBe("Bearer t");
+  });
+
+  it("leaves conversation_id out of a send that starts a new conversation", async () => {
+    const fetchFn = stubFetch(jsonResponse(202, { conversation: { id: "new" }, user_message: {}, assistant_message_id: "a1" }));
+    await createHttpBackend({ token: "t" }).sendMessage({ text: "hello" });
+    expect(JSON.parse(fetchFn.mock.calls[0]![1]!.body as string)).toEqual({ text: "hello" });
+  });
+
+  it("encodes the search query and passes the limit", async () => {
+    const fetchFn = stubFetch(ok([]), ok([]));
+    const b = createHttpBackend({ token: "t" });
+    await b.search("rust & c++ 100% #1?=x/y", 20);
+    await b.search("plain");
+    const [first, second] = fetchFn.mock.calls.map(([url]) => String(url));
+    expect(first).toBe("/api/v1/search?q=rust%20%26%20c%2B%2B%20100%25%20%231%3F%3Dx%2Fy&limit=20");
+    expect(new URL(first!, "http://x").searchParams.get("q")).toBe("rust & c++ 100% #1?=x/y");
+    expect(second).toBe("/api/v1/search?q=plain");
+    expect(fetchFn.mock.calls[0]![1]!.method).toBe("GET");
+  });
+
+  it("maps a stop for an answer that already ended to not_found", async () => {
+    stubFetch(jsonResponse(404, { code: "not_found", message: "no such answer in progress" }));
+    const err = await createHttpBackend({ token: "t" }).stopMessage("a1").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "not_found" });
+  });
+
+  it("maps no_provider on send", async () => {
+    stubFetch(jsonResponse(409, { code: "no_provider", message: "No AI provider is configured." }));
+    const err = await createHttpBackend({ token: "t" }).sendMessage({ text: "hi" }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "no_provider", message: "No AI provider is configured." });
+  });
+});
+
 class FakeSocket {
   static instances: FakeSocket[] = [];
   onopen: ((ev: globalThis.Event) => unknown) | null = null;
@@ -159,9 +234,11 @@ describe("HTTP event stream", () => {
     first.message(
       JSON.stringify({ type: "server_changed", status: { running: true, url: "http://127.0.0.1:7878", managed_by: "desktop", error: null } }),
     );
+    first.message(JSON.stringify({ type: "chat_delta", conversation_id: "c1", message_id: "a1", text: "Hel" }));
     expect(events).toEqual([
       { type: "providers_changed" },
       { type: "server_changed", status: { running: true, url: "http://127.0.0.1:7878", managed_by: "desktop", error: null } },
+      { type: "chat_delta", conversation_id: "c1", message_id: "a1", text: "Hel" },
     ]);
 
     // Drop: reconnect after 1s, then 2s, then 4s...

@@ -1,8 +1,16 @@
+import type { Conversation } from "../bindings/Conversation";
+import type { ConversationPatch } from "../bindings/ConversationPatch";
 import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Health } from "../bindings/Health";
+import type { Message } from "../bindings/Message";
+import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
 import type { Provider } from "../bindings/Provider";
+import type { ProviderCircuit } from "../bindings/ProviderCircuit";
 import type { ProviderPatch } from "../bindings/ProviderPatch";
+import type { SearchHit } from "../bindings/SearchHit";
+import type { SendMessage } from "../bindings/SendMessage";
+import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
 import { BackendError, isApiError } from "./errors";
@@ -178,6 +186,17 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     removeProvider: (pid: string) => request<void>("DELETE", `/api/v1/providers/${id(pid)}`),
     getServer: () => request<ServerView>("GET", "/api/v1/settings/server"),
     setServer: (settings: ServerSettings) => request<ServerView>("PUT", "/api/v1/settings/server", settings),
+    listConversations: () => request<Conversation[]>("GET", "/api/v1/conversations"),
+    createConversation: (c: NewConversation) => request<Conversation>("POST", "/api/v1/conversations", c),
+    updateConversation: (cid: string, patch: ConversationPatch) =>
+      request<Conversation>("PATCH", `/api/v1/conversations/${id(cid)}`, patch),
+    deleteConversation: (cid: string) => request<void>("DELETE", `/api/v1/conversations/${id(cid)}`),
+    listMessages: (cid: string) => request<Message[]>("GET", `/api/v1/conversations/${id(cid)}/messages`),
+    sendMessage: (m: SendMessage) => request<SendReceipt>("POST", "/api/v1/chat", m),
+    stopMessage: (mid: string) => request<void>("POST", `/api/v1/chat/${id(mid)}/stop`),
+    providerCircuits: () => request<ProviderCircuit[]>("GET", "/api/v1/chat/circuits"),
+    search: (q: string, limit?: number) =>
+      request<SearchHit[]>("GET", `/api/v1/search?q=${encodeURIComponent(q)}${limit === undefined ? "" : `&limit=${limit}`}`),
     subscribe,
   };
 }

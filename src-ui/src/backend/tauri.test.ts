@@ -35,6 +35,37 @@ describe("Tauri transport", () => {
     ]);
   });
 
+  it("invokes the chat commands with camelCase argument names", async () => {
+    invoke.mockResolvedValue(undefined);
+    const b = createTauriBackend();
+    await b.listConversations();
+    await b.createConversation({ title: "Trip" });
+    await b.updateConversation("c1", { title: "Trip to Lyon", pinned: true });
+    await b.deleteConversation("c1");
+    await b.listMessages("c1");
+    await b.sendMessage({ conversation_id: "c1", text: "hi", provider_id: "p1" });
+    await b.sendMessage({ text: "new one" });
+    await b.stopMessage("a1");
+    await b.providerCircuits();
+    await b.search("lifetimes", 20);
+    await b.search("all");
+    expect(invoke.mock.calls).toEqual([
+      ["list_conversations", undefined],
+      ["create_conversation", { conversation: { title: "Trip" } }],
+      ["update_conversation", { id: "c1", patch: { title: "Trip to Lyon", pinned: true } }],
+      ["delete_conversation", { id: "c1" }],
+      ["list_messages", { id: "c1" }],
+      ["send_message", { message: { conversation_id: "c1", text: "hi", provider_id: "p1" } }],
+      ["send_message", { message: { text: "new one" } }],
+      ["stop_message", { messageId: "a1" }],
+      ["provider_circuits", undefined],
+      ["search_messages", { q: "lifetimes", limit: 20 }],
+      ["search_messages", { q: "all" }],
+    ]);
+    // No undefined keys sneak in.
+    expect(Object.keys(invoke.mock.calls[10]![1] as object)).toEqual(["q"]);
+  });
+
   it("turns a rejected ApiError into a BackendError with its field", async () => {
     invoke.mockRejectedValue({ code: "invalid", message: "model must not be empty", field: "model" });
     const err = await createTauriBackend().addProvider({ name: "n", kind: "openai", base_url: "u", model: "" }).catch((e: unknown) => e);

@@ -1,10 +1,18 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import type { Conversation } from "../bindings/Conversation";
+import type { ConversationPatch } from "../bindings/ConversationPatch";
 import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Health } from "../bindings/Health";
+import type { Message } from "../bindings/Message";
+import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
 import type { Provider } from "../bindings/Provider";
+import type { ProviderCircuit } from "../bindings/ProviderCircuit";
 import type { ProviderPatch } from "../bindings/ProviderPatch";
+import type { SearchHit } from "../bindings/SearchHit";
+import type { SendMessage } from "../bindings/SendMessage";
+import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
 import { toBackendError } from "./errors";
@@ -62,6 +70,16 @@ export function createTauriBackend(): Backend {
     removeProvider: (id: string) => call<void>("remove_provider", { id }),
     getServer: () => call<ServerView>("get_server"),
     setServer: (settings: ServerSettings) => call<ServerView>("set_server", { settings }),
+    listConversations: () => call<Conversation[]>("list_conversations"),
+    createConversation: (conversation: NewConversation) => call<Conversation>("create_conversation", { conversation }),
+    updateConversation: (id: string, patch: ConversationPatch) => call<Conversation>("update_conversation", { id, patch }),
+    deleteConversation: (id: string) => call<void>("delete_conversation", { id }),
+    listMessages: (id: string) => call<Message[]>("list_messages", { id }),
+    sendMessage: (message: SendMessage) => call<SendReceipt>("send_message", { message }),
+    stopMessage: (messageId: string) => call<void>("stop_message", { messageId }),
+    providerCircuits: () => call<ProviderCircuit[]>("provider_circuits"),
+    // Tauri turns a missing `limit` into None on the Rust side.
+    search: (q: string, limit?: number) => call<SearchHit[]>("search_messages", limit === undefined ? { q } : { q, limit }),
     subscribe,
   };
 }

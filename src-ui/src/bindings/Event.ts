@@ -4,4 +4,4 @@ import type { ServerStatus } from "./ServerStatus";
 /**
  * Something the UI should know about as it happens.
  */
-export type Event = { "type": "providers_changed" } | { "type": "server_changed", status: ServerStatus, };
+export type Event = { "type": "providers_changed" } | { "type": "server_changed", status: ServerStatus, } | { "type": "conversations_changed" } | { "type": "chat_started", conversation_id: string, message_id: string, provider: string, } | { "type": "chat_delta", conversation_id: string, message_id: string, text: string, } | { "type": "chat_finished", conversation_id: string, message_id: string, };

@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import type { ReactNode } from "react";
+import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Health } from "../bindings/Health";
 import type { Provider } from "../bindings/Provider";
 import type { ServerStatus } from "../bindings/ServerStatus";
@@ -19,6 +20,10 @@ export interface AppData {
   providers: Resource<Provider[]>;
   server: Resource<ServerView>;
   stream: StreamState;
+  /** Counts reconnections of the event stream after a drop: events may have been missed. */
+  resyncs: number;
+  /** Receive every backend event (one stream shared by the whole app); returns the unsubscribe function. */
+  listen(fn: (e: JarvisEvent) => void): () => void;
   refreshHealth(): Promise<void>;
   refreshProviders(): Promise<void>;
   refreshServer(): Promise<void>;
@@ -32,7 +37,7 @@ const initial = <T,>(): Resource<T> => ({ data: null, error: null, loading: true
 const AppDataContext = createContext<AppData | null>(null);
 
 /** A loader that ignores answers older than the newest request. */
-function useLoader<T>(load: () => Promise<T>) {
+export function useLoader<T>(load: () => Promise<T>) {
   const [state, setState] = useState<Resource<T>>(initial);
   const seq = useRef(0);
   const refresh = useCallback(async () => {
@@ -61,6 +66,16 @@ export function AppDataProvider({ backend, children }: { backend: Backend; child
   const [providers, refreshProviders] = useLoader(loadProviders);
   const [server, refreshServer, putServer] = useLoader(loadServer);
   const [stream, setStream] = useState<StreamState>("connecting");
+  const [resyncs, setResyncs] = useState(0);
+  const listeners = useRef(new Set<(e: JarvisEvent) => void>());
+
+  const listen = useCallback((fn: (e: JarvisEvent) => void) => {
+    const set = listeners.current;
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+    };
+  }, []);
 
   const refreshAll = useCallback(async () => {
     await Promise.all([refreshHealth(), refreshProviders(), refreshServer()]);
@@ -99,12 +114,16 @@ export function AppDataProvider({ backend, children }: { backend: Backend; child
           // The settings may have changed too (another window saved them).
           void refreshServer();
         }
+        listeners.current.forEach((fn) => fn(ev));
       },
       (s) => {
         setStream(s);
         if (s === "open") {
           // Events may have been missed while the stream was down: catch up.
-          if (dropped) void refreshAll();
+          if (dropped) {
+            void refreshAll();
+            setResyncs((n) => n + 1);
+          }
           wasOpen = true;
           dropped = false;
         } else if (s === "closed" && wasOpen) {
@@ -121,13 +140,15 @@ export function AppDataProvider({ backend, children }: { backend: Backend; child
       providers,
       server,
       stream,
+      resyncs,
+      listen,
       refreshHealth,
       refreshProviders,
       refreshServer,
       refreshAll,
       setServerView,
     }),
-    [health, providers, server, stream, refreshHealth, refreshProviders, refreshServer, refreshAll, setServerView],
+    [health, providers, server, stream, resyncs, listen, refreshHealth, refreshProviders, refreshServer, refreshAll, setServerView],
   );
   return <AppDataContext.Provider value={value}>{children}</AppDataContext.Provider>;
 }

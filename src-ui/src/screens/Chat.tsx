@@ -1,34 +1,79 @@
-import { Loading, Notice } from "../components/Notice";
-import { useAppData } from "../data/AppData";
-import { kindLabel } from "../labels";
-import { NoProviderYet } from "./Dashboard";
+import { useState } from "react";
+import { errorMessage } from "../backend/errors";
+import { Composer, COMPOSER_ID } from "../chat/Composer";
+import { ConversationList, UNTITLED } from "../chat/ConversationList";
+import { Icon } from "../chat/Icon";
+import { MessageList } from "../chat/MessageList";
+import { SearchBox, SearchResults } from "../chat/SearchPanel";
+import { useChatData } from "../data/ChatData";
 
-export function Chat() {
-  const { providers } = useAppData();
+function NewConversationButton() {
+  const chat = useChatData();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const onClick = async () => {
+    setError(null);
+    // The open conversation is still empty: reuse it rather than pile up empty ones.
+    if (chat.selectedId !== null && chat.messages.conversationId === chat.selectedId && chat.messages.data?.length === 0) {
+      document.getElementById(COMPOSER_ID)?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      await chat.newConversation();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <>
-      <header className="screen-header">
+      <button type="button" className="primary new-conversation" data-testid="new-conversation" onClick={() => void onClick()} disabled={busy}>
+        <Icon name="plus" /> New conversation
+      </button>
+      {error && (
+        <p className="field-error small" role="alert" data-testid="new-conversation-error">
+          Could not start a conversation: {error}
+        </p>
+      )}
+    </>
+  );
+}
+
+export function Chat() {
+  const chat = useChatData();
+  const [query, setQuery] = useState("");
+  const { selectedId } = chat;
+  const selected = chat.conversations.data?.find((c) => c.id === selectedId) ?? null;
+  const streams = chat.streams.filter((s) => s.conversationId === selectedId && selectedId !== null);
+  const active = streams.find((s) => !s.finished) ?? null;
+  const title = selectedId === null ? "New conversation" : selected ? selected.title.trim() || UNTITLED : "";
+
+  return (
+    <>
+      <header className="screen-header chat-header">
         <h1 tabIndex={-1}>Chat</h1>
       </header>
-      {providers.error && <Notice tone="error">Could not load your AI providers: {providers.error}</Notice>}
-      {providers.loading && <Loading what="AI providers" />}
-      {providers.data && providers.data.length === 0 && <NoProviderYet />}
-      {providers.data && providers.data.length > 0 && (
-        <>
-          <p className="lead" data-testid="chat-not-built">
-            Chatting is not built yet — it arrives with the chat issue. Your providers are saved and ready.
-          </p>
-          <ul className="plain-list" aria-label="Configured AI providers">
-            {providers.data.map((p) => (
-              <li key={p.id} className="list-item" data-testid="chat-provider">
-                <strong>{p.name}</strong>
-                <span className="muted"> · {kindLabel(p.kind)} · </span>
-                <span className="mono">{p.model}</span>
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+      <div className="chat-layout">
+        <aside className="chat-sidebar" aria-label="Conversations and search">
+          <NewConversationButton />
+          <SearchBox query={query} onQuery={setQuery} />
+          {query.trim() !== "" ? <SearchResults query={query} /> : <ConversationList />}
+        </aside>
+        <section className="chat-main" aria-labelledby="chat-title">
+          <div className="chat-main-header">
+            <h2 id="chat-title" className="chat-title" data-testid="chat-title">
+              {title}
+              {selected?.pinned && <span className="visually-hidden"> (pinned)</span>}
+            </h2>
+          </div>
+          <MessageList streams={streams} />
+          <Composer key={selectedId ?? ""} draftKey={selectedId ?? ""} streaming={active} />
+        </section>
+      </div>
     </>
   );
 }

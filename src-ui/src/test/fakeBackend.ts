@@ -1,8 +1,13 @@
 import { vi } from "vitest";
+import type { Conversation } from "../bindings/Conversation";
 import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Health } from "../bindings/Health";
+import type { Message } from "../bindings/Message";
 import type { Provider } from "../bindings/Provider";
+import type { ProviderCircuit } from "../bindings/ProviderCircuit";
+import type { SearchHit } from "../bindings/SearchHit";
 import type { ServerView } from "../bindings/ServerView";
+import { BackendError } from "../backend/errors";
 import type { Backend, StreamState } from "../backend/types";
 
 export function provider(over: Partial<Provider> = {}): Provider {
@@ -40,9 +45,51 @@ export function serverView(over: Partial<ServerView> = {}): ServerView {
   };
 }
 
+export function conversation(over: Partial<Conversation> = {}): Conversation {
+  return {
+    id: "c1",
+    title: "Rust lifetimes",
+    pinned: false,
+    created_at: "2026-01-02T10:00:00Z",
+    updated_at: "2026-01-02T10:00:00Z",
+    ...over,
+  };
+}
+
+export function message(over: Partial<Message> = {}): Message {
+  return {
+    id: "m1",
+    conversation_id: "c1",
+    role: "user",
+    content: "Hello",
+    status: "complete",
+    provider: null,
+    model: null,
+    error: null,
+    created_at: "2026-01-02T10:00:00Z",
+    ...over,
+  };
+}
+
 /** An in-memory Backend whose methods are vi.fn()s, plus helpers to push events. */
-export function fakeBackend(init: { providers?: Provider[]; health?: Health; server?: ServerView } = {}) {
+export function fakeBackend(
+  init: {
+    providers?: Provider[];
+    health?: Health;
+    server?: ServerView;
+    conversations?: Conversation[];
+    messages?: Message[];
+    circuits?: ProviderCircuit[];
+    hits?: SearchHit[];
+  } = {},
+) {
   let providers = init.providers ?? [provider()];
+  let conversations = init.conversations ?? [];
+  let messages = init.messages ?? [];
+  let circuits = init.circuits ?? [];
+  let hits = init.hits ?? [];
+  let seq = 0;
+  const notFound = () => new BackendError("not_found", "not found");
   const listeners = new Set<{ onEvent: (e: JarvisEvent) => void; onState?: (s: StreamState) => void }>();
   const backend = {
     transport: "http" as const,
@@ -65,6 +112,38 @@ export function fakeBackend(init: { providers?: Provider[]; health?: Health; ser
     }),
     getServer: vi.fn(async () => init.server ?? serverView()),
     setServer: vi.fn(async (settings: ServerView["settings"]) => serverView({ settings })),
+    listConversations: vi.fn(async () => conversations),
+    createConversation: vi.fn(async (c: Parameters<Backend["createConversation"]>[0]) => {
+      const created = conversation({ id: `c-new${++seq}`, title: c.title ?? "New conversation" });
+      conversations = [created, ...conversations];
+      return created;
+    }),
+    updateConversation: vi.fn(async (id: string, patch: Parameters<Backend["updateConversation"]>[1]) => {
+      const cur = conversations.find((c) => c.id === id);
+      if (!cur) throw notFound();
+      const next = { ...cur, ...patch };
+      conversations = conversations.map((c) => (c.id === id ? next : c));
+      return next;
+    }),
+    deleteConversation: vi.fn(async (id: string) => {
+      conversations = conversations.filter((c) => c.id !== id);
+      messages = messages.filter((m) => m.conversation_id !== id);
+    }),
+    listMessages: vi.fn(async (id: string) => messages.filter((m) => m.conversation_id === id)),
+    sendMessage: vi.fn(async (m: Parameters<Backend["sendMessage"]>[0]) => {
+      let conv = conversations.find((c) => c.id === m.conversation_id);
+      if (!conv) {
+        if (m.conversation_id !== undefined) throw notFound();
+        conv = conversation({ id: `c-new${++seq}`, title: m.text.slice(0, 30) });
+        conversations = [conv, ...conversations];
+      }
+      const user_message = message({ id: `u${++seq}`, conversation_id: conv.id, role: "user", content: m.text });
+      messages = [...messages, user_message];
+      return { conversation: conv, user_message, assistant_message_id: `a${++seq}` };
+    }),
+    stopMessage: vi.fn(async (_id: string) => {}),
+    providerCircuits: vi.fn(async () => circuits),
+    search: vi.fn(async (_q: string, _limit?: number) => hits),
     subscribe: vi.fn((onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void) => {
       const l = { onEvent, onState };
       listeners.add(l);
@@ -76,6 +155,19 @@ export function fakeBackend(init: { providers?: Provider[]; health?: Health; ser
     backend,
     setProviders(next: Provider[]) {
       providers = next;
+    },
+    setConversations(next: Conversation[]) {
+      conversations = next;
+    },
+    /** Store a message as the server would when an answer ends. */
+    addMessage(m: Message) {
+      messages = [...messages, m];
+    },
+    setCircuits(next: ProviderCircuit[]) {
+      circuits = next;
+    },
+    setHits(next: SearchHit[]) {
+      hits = next;
     },
     emit(e: JarvisEvent) {
       listeners.forEach((l) => l.onEvent(e));

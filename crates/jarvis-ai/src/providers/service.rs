@@ -111,6 +111,16 @@ impl ProviderService {
             .await
     }
 
+    /// The provider's key, read from the SecretStore (for calling it).
+    pub async fn api_key(&self, id: &str) -> Result<Option<SecretString>, ProviderError> {
+        let secrets = self.secrets.clone();
+        let name = secret_name(id);
+        tokio::task::spawn_blocking(move || secrets.get(&name))
+            .await
+            .map_err(|e| ProviderError::Db(jarvis_store::DbError::Task(e.to_string())))?
+            .map_err(ProviderError::from)
+    }
+
     pub async fn get(&self, id: &str) -> Result<Provider, ProviderError> {
         let id = id.to_owned();
         self.db.call(move |conn| find(conn, &id)).await

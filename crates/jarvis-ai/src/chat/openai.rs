@@ -1,0 +1,92 @@
+//! OpenAI-compatible servers: `POST {base}/chat/completions` with SSE.
+//! OpenAI, Ollama, llama.cpp's server, LM Studio and vLLM all speak it.
+
+use serde_json::json;
+
+use super::http::{status_fault, transport};
+use super::{ChatProvider, ChatRequest, Fault, TokenStream, sse};
+
+pub struct OpenAiProvider {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: Option<secrecy::SecretString>,
+}
+
+impl OpenAiProvider {
+    /// `base_url` includes the version, e.g. `https://api.openai.com/v1`.
+    pub fn new(
+        client: reqwest::Client,
+        base_url: &str,
+        api_key: Option<secrecy::SecretString>,
+    ) -> Self {
+        Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+        }
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        let builder = self.client.post(format!("{}{path}", self.base_url));
+        self.authorise(builder)
+    }
+
+    fn authorise(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        use secrecy::ExposeSecret;
+        match &self.api_key {
+            Some(key) => builder.bearer_auth(key.expose_secret()),
+            None => builder,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatProvider for OpenAiProvider {
+    async fn stream(&self, request: &ChatRequest) -> Result<TokenStream, Fault> {
+        let mut body = json!({
+            "model": request.model,
+            "messages": request.messages,
+            "stream": true,
+        });
+        if let Some(max) = request.max_tokens {
+            body["max_tokens"] = json!(max);
+        }
+        if let Some(t) = request.temperature {
+            body["temperature"] = json!(t);
+        }
+        let response = self
+            .post("/chat/completions")
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport)?;
+        if !response.status().is_success() {
+            return Err(status_fault(response).await);
+        }
+        Ok(sse::openai(response.bytes_stream()))
+    }
+
+    async fn models(&self) -> Result<Vec<String>, Fault> {
+        let response = self
+            .authorise(self.client.get(format!("{}/models", self.base_url)))
+            .send()
+            .await
+            .map_err(transport)?;
+        if !response.status().is_success() {
+            return Err(status_fault(response).await);
+        }
+        let value: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| Fault::Protocol(e.without_url().to_string()))?;
+        Ok(value["data"]
+            .as_array()
+            .map(|models| {
+                models
+                    .iter()
+                    .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,476 @@
+//! ChatService: a message in, an answer streamed out over the event bus from
+//! the first provider of the fallback chain that answers, both stored.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use jarvis_core::{ErrorKind, Event, EventBus, Problem, ProblemSource, Role};
+use jarvis_memory::{Conversation, MemoryError, MemoryService, Message, MessageStatus, NewMessage};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use ts_rs::TS;
+
+use super::resilience::{
+    self, Attempt, BreakerConfig, BreakerState, Candidate, CircuitBreaker, RetryPolicy, Timeouts,
+};
+use super::{
+    AnthropicProvider, ChatMessage, ChatProvider, ChatRequest, GeminiProvider, OpenAiProvider,
+};
+use crate::providers::{Provider, ProviderError, ProviderKind, ProviderService};
+
+/// The longest message accepted.
+const MAX_TEXT_CHARS: usize = 32_000;
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct SendMessage {
+    /// Continue this conversation; a new one is started when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub conversation_id: Option<String>,
+    pub text: String,
+    /// Ask this provider first; the others follow as fallbacks.
+    #[serde(default)]
+    #[ts(optional)]
+    pub provider_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SendReceipt {
+    pub conversation: Conversation,
+    pub user_message: Message,
+    /// The id the answer will have; its text arrives as `chat_delta` events.
+    pub assistant_message_id: String,
+}
+
+/// A provider's circuit breaker, for the UI and `/health`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ProviderCircuit {
+    pub provider_id: String,
+    pub name: String,
+    pub state: BreakerState,
+}
+
+/// The model name that means "the whole fallback chain".
+pub const CHAIN_MODEL: &str = "jarvis";
+
+/// A started stateless completion.
+pub struct Completion {
+    pub provider: String,
+    pub model: String,
+    pub stream: super::TokenStream,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("No AI provider yet: add one in Settings")]
+    NoProvider,
+    #[error("no answer with the id {0} is being written")]
+    NotRunning(String),
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+impl ProblemSource for ChatError {
+    fn problem(&self) -> Problem {
+        match self {
+            ChatError::Invalid { field, reason } => Problem::invalid_field(*field, reason),
+            ChatError::NoProvider => {
+                Problem::new(ErrorKind::Conflict, "no_provider", self.to_string())
+            }
+            ChatError::NotRunning(_) => {
+                Problem::new(ErrorKind::NotFound, "not_found", self.to_string())
+            }
+            ChatError::Unavailable(_) => Problem::new(
+                ErrorKind::Unavailable,
+                "providers_unavailable",
+                self.to_string(),
+            ),
+            ChatError::Memory(e) => e.problem(),
+            ChatError::Provider(ProviderError::NotFound(_)) => {
+                Problem::new(ErrorKind::NotFound, "not_found", self.to_string())
+                    .with_field("provider_id")
+            }
+            ChatError::Provider(e) => e.problem(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ChatService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    providers: ProviderService,
+    memory: MemoryService,
+    bus: EventBus,
+    client: reqwest::Client,
+    retry: RetryPolicy,
+    timeouts: Timeouts,
+    breaker_config: BreakerConfig,
+    breakers: Mutex<HashMap<String, Arc<CircuitBreaker>>>,
+    running: Mutex<HashMap<String, oneshot::Sender<()>>>,
+}
+
+impl ChatService {
+    pub fn new(providers: ProviderService, memory: MemoryService, bus: EventBus) -> Self {
+        Self::with_policy(
+            providers,
+            memory,
+            bus,
+            RetryPolicy::default(),
+            Timeouts::default(),
+            BreakerConfig::default(),
+        )
+    }
+
+    pub fn with_policy(
+        providers: ProviderService,
+        memory: MemoryService,
+        bus: EventBus,
+        retry: RetryPolicy,
+        timeouts: Timeouts,
+        breaker_config: BreakerConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                providers,
+                memory,
+                bus,
+                client: super::http::client(std::time::Duration::from_secs(10)),
+                retry,
+                timeouts,
+                breaker_config,
+                breakers: Mutex::new(HashMap::new()),
+                running: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn breaker(&self, provider_id: &str) -> Arc<CircuitBreaker> {
+        let mut breakers = self
+            .inner
+            .breakers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        breakers
+            .entry(provider_id.to_owned())
+            .or_insert_with(|| Arc::new(CircuitBreaker::new(self.inner.breaker_config.clone())))
+            .clone()
+    }
+
+    /// The breaker state of every configured provider.
+    pub async fn circuits(&self) -> Result<Vec<ProviderCircuit>, ChatError> {
+        Ok(self
+            .inner
+            .providers
+            .list()
+            .await?
+            .into_iter()
+            .map(|p| ProviderCircuit {
+                state: self.breaker(&p.id).state(),
+                provider_id: p.id,
+                name: p.name,
+            })
+            .collect())
+    }
+
+    /// Stores the user's message and starts the answer; returns at once.
+    #[tracing::instrument(skip_all)]
+    pub async fn send(&self, request: SendMessage) -> Result<SendReceipt, ChatError> {
+        let text = request.text.trim().to_owned();
+        if text.is_empty() {
+            return Err(ChatError::Invalid {
+                field: "text",
+                reason: "must not be empty".into(),
+            });
+        }
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Err(ChatError::Invalid {
+                field: "text",
+                reason: format!("must be at most {MAX_TEXT_CHARS} characters"),
+            });
+        }
+        let mut providers = self.inner.providers.list().await?;
+        if providers.is_empty() {
+            return Err(ChatError::NoProvider);
+        }
+        if let Some(first) = &request.provider_id {
+            let index = providers
+                .iter()
+                .position(|p| &p.id == first)
+                .ok_or_else(|| ProviderError::NotFound(first.clone()))?;
+            let chosen = providers.remove(index);
+            providers.insert(0, chosen);
+        }
+        let conversation = match &request.conversation_id {
+            Some(id) => self.inner.memory.conversation(id).await?,
+            None => self.inner.memory.create_conversation(None).await?,
+        };
+        let mut history: Vec<ChatMessage> = self
+            .inner
+            .memory
+            .messages(&conversation.id)
+            .await?
+            .into_iter()
+            .filter(|m| m.status != MessageStatus::Failed && !m.content.is_empty())
+            .map(|m| ChatMessage::new(m.role, m.content))
+            .collect();
+        let user_message = self
+            .inner
+            .memory
+            .append(&conversation.id, NewMessage::user(text.clone()))
+            .await?;
+        history.push(ChatMessage::new(Role::User, text));
+
+        let chain = self.chain(&providers, &history).await;
+        let assistant_message_id = uuid::Uuid::new_v4().to_string();
+        let (stop, stopped) = oneshot::channel();
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(assistant_message_id.clone(), stop);
+        let service = self.clone();
+        let (conversation_id, message_id) = (conversation.id.clone(), assistant_message_id.clone());
+        tokio::spawn(async move {
+            service
+                .answer(conversation_id, message_id, chain, stopped)
+                .await;
+        });
+        let conversation = self.inner.memory.conversation(&conversation.id).await?;
+        Ok(SendReceipt {
+            conversation,
+            user_message,
+            assistant_message_id,
+        })
+    }
+
+    /// Model names for OpenAI-compatible clients: `jarvis` (the whole
+    /// fallback chain) and each provider's model.
+    pub async fn model_names(&self) -> Result<Vec<String>, ChatError> {
+        let mut names = vec![CHAIN_MODEL.to_owned()];
+        for provider in self.inner.providers.list().await? {
+            if !names.contains(&provider.model) {
+                names.push(provider.model);
+            }
+        }
+        Ok(names)
+    }
+
+    /// Starts a stateless completion for the OpenAI-compatible API: `model`
+    /// picks the provider asked first (`jarvis` keeps the configured order);
+    /// the others stay as fallbacks.
+    pub async fn complete(
+        &self,
+        model: &str,
+        messages: Vec<ChatMessage>,
+        max_tokens: Option<u32>,
+        temperature: Option<f32>,
+    ) -> Result<Completion, ChatError> {
+        let mut providers = self.inner.providers.list().await?;
+        if providers.is_empty() {
+            return Err(ChatError::NoProvider);
+        }
+        if model != CHAIN_MODEL {
+            let index = providers
+                .iter()
+                .position(|p| p.model == model)
+                .ok_or_else(|| ChatError::Invalid {
+                    field: "model",
+                    reason: format!(
+                        "no configured provider serves `{model}`; GET /v1/models lists them"
+                    ),
+                })?;
+            let chosen = providers.remove(index);
+            providers.insert(0, chosen);
+        }
+        let mut chain = self.chain(&providers, &messages).await;
+        for candidate in &mut chain {
+            candidate.request.max_tokens = max_tokens;
+            candidate.request.temperature = temperature;
+        }
+        match resilience::start(&chain, &self.inner.retry, &self.inner.timeouts).await {
+            Ok(started) => {
+                let model = chain
+                    .iter()
+                    .find(|c| c.name == started.provider)
+                    .map(|c| c.request.model.clone())
+                    .unwrap_or_default();
+                Ok(Completion {
+                    provider: started.provider,
+                    model,
+                    stream: started.stream,
+                })
+            }
+            Err(attempts) => Err(ChatError::Unavailable(describe(&attempts))),
+        }
+    }
+
+    /// Stops an answer being written; the text so far is kept.
+    pub fn stop(&self, message_id: &str) -> Result<(), ChatError> {
+        let stop = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(message_id)
+            .ok_or_else(|| ChatError::NotRunning(message_id.to_owned()))?;
+        let _ = stop.send(());
+        Ok(())
+    }
+
+    /// A candidate per provider whose key can be read; others are skipped
+    /// with a warning (their failure shows in the attempts).
+    async fn chain(&self, providers: &[Provider], history: &[ChatMessage]) -> Vec<Candidate> {
+        let mut chain = Vec::new();
+        for provider in providers {
+            let key = match self.inner.providers.api_key(&provider.id).await {
+                Ok(key) => key,
+                Err(e) => {
+                    tracing::warn!(provider = %provider.name, error = %e, "cannot read the provider's key");
+                    continue;
+                }
+            };
+            let client = self.inner.client.clone();
+            let adapter: Arc<dyn ChatProvider> = match (provider.kind, key) {
+                (ProviderKind::Openai, key) => {
+                    Arc::new(OpenAiProvider::new(client, &provider.base_url, key))
+                }
+                (ProviderKind::Anthropic, Some(key)) => {
+                    Arc::new(AnthropicProvider::new(client, &provider.base_url, key))
+                }
+                (ProviderKind::Gemini, Some(key)) => {
+                    Arc::new(GeminiProvider::new(client, &provider.base_url, key))
+                }
+                (_, None) => {
+                    tracing::warn!(provider = %provider.name, "provider has no key");
+                    continue;
+                }
+            };
+            chain.push(Candidate {
+                name: provider.name.clone(),
+                provider: adapter,
+                breaker: self.breaker(&provider.id),
+                request: ChatRequest {
+                    model: provider.model.clone(),
+                    messages: history.to_vec(),
+                    max_tokens: None,
+                    temperature: None,
+                },
+            });
+        }
+        chain
+    }
+
+    async fn answer(
+        &self,
+        conversation_id: String,
+        message_id: String,
+        chain: Vec<Candidate>,
+        mut stopped: oneshot::Receiver<()>,
+    ) {
+        let inner = &self.inner;
+        let started = tokio::select! {
+            started = resilience::start(&chain, &inner.retry, &inner.timeouts) => Some(started),
+            _ = &mut stopped => None,
+        };
+        let mut reply = NewMessage {
+            id: message_id.clone(),
+            role: Role::Assistant,
+            content: String::new(),
+            status: MessageStatus::Complete,
+            provider: None,
+            model: None,
+            error: None,
+        };
+        match started {
+            None => {
+                reply.status = MessageStatus::Interrupted;
+                reply.error = Some("stopped before the first word".into());
+            }
+            Some(Err(attempts)) => {
+                reply.status = MessageStatus::Failed;
+                reply.error = Some(describe(&attempts));
+            }
+            Some(Ok(started)) => {
+                let model = chain
+                    .iter()
+                    .find(|c| c.name == started.provider)
+                    .map(|c| c.request.model.clone());
+                reply.provider = Some(started.provider.clone());
+                reply.model = model;
+                inner.bus.publish(Event::ChatStarted {
+                    conversation_id: conversation_id.clone(),
+                    message_id: message_id.clone(),
+                    provider: started.provider.clone(),
+                });
+                let mut stream = started.stream;
+                loop {
+                    let next = tokio::select! {
+                        next = stream.next() => next,
+                        _ = &mut stopped => {
+                            reply.status = MessageStatus::Interrupted;
+                            reply.error = Some("stopped".into());
+                            break;
+                        }
+                    };
+                    match next {
+                        Some(Ok(text)) => {
+                            reply.content.push_str(&text);
+                            inner.bus.publish(Event::ChatDelta {
+                                conversation_id: conversation_id.clone(),
+                                message_id: message_id.clone(),
+                                text,
+                            });
+                        }
+                        Some(Err(fault)) => {
+                            reply.status = MessageStatus::Interrupted;
+                            reply.error = Some(fault.to_string());
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        inner
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&message_id);
+        if let Err(e) = inner.memory.append(&conversation_id, reply).await {
+            tracing::error!(error = %e, "could not store the answer");
+        }
+        inner.bus.publish(Event::ChatFinished {
+            conversation_id,
+            message_id,
+        });
+    }
+}
+
+/// "Local: cannot connect …; Claude: rate limited …" — what each provider said.
+fn describe(attempts: &[Attempt]) -> String {
+    if attempts.is_empty() {
+        return "no provider could be asked (check their keys in Settings)".into();
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for attempt in attempts {
+        let line = format!("{}: {}", attempt.provider, attempt.fault);
+        if !seen.contains(&line) {
+            seen.push(line);
+        }
+    }
+    format!("no provider answered — {}", seen.join("; "))
+}

@@ -1,0 +1,261 @@
+//! ChatService end to end over real SQLite, the real keychain and fake
+//! provider servers on loopback: streaming, fallback, stop, failure.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use jarvis_ai::chat::resilience::{BreakerConfig, RetryPolicy, Timeouts};
+use jarvis_ai::chat::{ChatError, ChatService, SendMessage};
+use jarvis_ai::{NewProvider, ProviderKind, ProviderService};
+use jarvis_core::{Event, EventBus, Role};
+use jarvis_memory::{MemoryService, MessageStatus};
+use jarvis_store::{Database, KeychainSecretStore, SecretStore};
+use tokio::sync::broadcast;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    providers: ProviderService,
+    memory: MemoryService,
+    chat: ChatService,
+    events: broadcast::Receiver<Event>,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(&dir.path().join("jarvis.db")).unwrap();
+    let secrets = Arc::new(KeychainSecretStore::new(
+        "jarvis-test",
+        uuid::Uuid::new_v4().to_string(),
+    ));
+    secrets
+        .check()
+        .unwrap_or_else(|e| panic!("{e}\nrun these tests through scripts/test"));
+    let bus = EventBus::new();
+    let providers = ProviderService::new(db.clone(), secrets, bus.clone());
+    let memory = MemoryService::new(db, bus.clone());
+    let chat = ChatService::with_policy(
+        providers.clone(),
+        memory.clone(),
+        bus.clone(),
+        RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        },
+        Timeouts {
+            first_token: Duration::from_secs(2),
+            idle: Duration::from_secs(2),
+        },
+        BreakerConfig::default(),
+    );
+    Fixture {
+        events: bus.subscribe(),
+        _dir: dir,
+        providers,
+        memory,
+        chat,
+    }
+}
+
+async fn add(f: &Fixture, name: &str, kind: ProviderKind, url: &str) -> String {
+    let base_url = if kind == ProviderKind::Openai {
+        format!("{url}/v1")
+    } else {
+        url.to_owned()
+    };
+    f.providers
+        .add(NewProvider {
+            name: name.into(),
+            kind,
+            base_url,
+            model: format!("{name}-model"),
+            api_key: (kind != ProviderKind::Openai).then(|| "test-key-0123456789abcdef".into()),
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+fn send(text: &str) -> SendMessage {
+    SendMessage {
+        conversation_id: None,
+        text: text.into(),
+        provider_id: None,
+    }
+}
+
+/// Collects chat events until the answer `message_id` finishes.
+async fn until_finished(
+    events: &mut broadcast::Receiver<Event>,
+    message_id: &str,
+) -> (Option<String>, String) {
+    let mut provider = None;
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("the answer finishes")
+            .unwrap();
+        match event {
+            Event::ChatStarted {
+                message_id: id,
+                provider: p,
+                ..
+            } if id == message_id => provider = Some(p),
+            Event::ChatDelta {
+                message_id: id,
+                text: t,
+                ..
+            } if id == message_id => text.push_str(&t),
+            Event::ChatFinished { message_id: id, .. } if id == message_id => {
+                return (provider, text);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_no_provider_the_user_is_told_what_to_do() {
+    let f = fixture();
+    let err = f.chat.send(send("hello")).await.unwrap_err();
+    assert!(matches!(err, ChatError::NoProvider));
+    assert!(err.to_string().contains("add one in Settings"));
+    let err = f.chat.send(send("   ")).await.unwrap_err();
+    assert!(matches!(err, ChatError::Invalid { field: "text", .. }));
+}
+
+#[tokio::test]
+async fn an_answer_streams_over_the_bus_and_both_messages_are_stored() {
+    let mut f = fixture();
+    let server =
+        FakeServer::start(vec![sse_response(OPENAI_EVENTS, Duration::from_millis(5))]).await;
+    add(&f, "Local", ProviderKind::Openai, &server.url).await;
+    let receipt = f.chat.send(send("What colour is Mars?")).await.unwrap();
+    assert_eq!(receipt.user_message.content, "What colour is Mars?");
+    assert_eq!(receipt.conversation.title, "What colour is Mars?");
+    let (provider, streamed) = until_finished(&mut f.events, &receipt.assistant_message_id).await;
+    assert_eq!(provider.as_deref(), Some("Local"));
+    assert_eq!(streamed, "Mars is red.");
+
+    let messages = f.memory.messages(&receipt.conversation.id).await.unwrap();
+    assert_eq!(messages.len(), 2);
+    let answer = &messages[1];
+    assert_eq!(answer.id, receipt.assistant_message_id);
+    assert_eq!(
+        (answer.role, answer.content.as_str()),
+        (Role::Assistant, "Mars is red.")
+    );
+    assert_eq!(answer.status, MessageStatus::Complete);
+    assert_eq!(answer.provider.as_deref(), Some("Local"));
+    assert_eq!(answer.model.as_deref(), Some("Local-model"));
+
+    // The next turn carries the conversation so far.
+    let next = f
+        .chat
+        .send(SendMessage {
+            conversation_id: Some(receipt.conversation.id.clone()),
+            ..send("And Venus?")
+        })
+        .await
+        .unwrap();
+    until_finished(&mut f.events, &next.assistant_message_id).await;
+    let body = server.last_request();
+    assert!(
+        body.contains("What colour is Mars?")
+            && body.contains("Mars is red.")
+            && body.contains("And Venus?"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_first_choice_falls_back_and_the_reply_says_who_answered() {
+    let mut f = fixture();
+    let down =
+        FakeServer::start(vec![status_response("500 Internal Server Error", "", "{}")]).await;
+    let claude = FakeServer::start(vec![sse_response(ANTHROPIC_EVENTS, Duration::ZERO)]).await;
+    let first = add(&f, "Flaky", ProviderKind::Openai, &down.url).await;
+    add(&f, "Claude", ProviderKind::Anthropic, &claude.url).await;
+    let receipt = f
+        .chat
+        .send(SendMessage {
+            provider_id: Some(first),
+            ..send("hi")
+        })
+        .await
+        .unwrap();
+    let (provider, text) = until_finished(&mut f.events, &receipt.assistant_message_id).await;
+    assert_eq!(
+        (provider.as_deref(), text.as_str()),
+        (Some("Claude"), "Mars is red.")
+    );
+    assert_eq!(down.hits(), 2, "retried once, then fell back");
+    let stored = f.memory.messages(&receipt.conversation.id).await.unwrap();
+    assert_eq!(stored[1].provider.as_deref(), Some("Claude"));
+}
+
+#[tokio::test]
+async fn stop_keeps_the_text_so_far_marked_interrupted() {
+    let mut f = fixture();
+    let mut slow = sse_response(&OPENAI_EVENTS[..2], Duration::ZERO);
+    slow.pop();
+    slow.push(Act::Hang);
+    let server = FakeServer::start(vec![slow]).await;
+    add(&f, "Slow", ProviderKind::Openai, &server.url).await;
+    let receipt = f.chat.send(send("tell me a long story")).await.unwrap();
+    // Wait for the first words, then stop.
+    loop {
+        if let Event::ChatDelta { .. } = f.events.recv().await.unwrap() {
+            break;
+        }
+    }
+    f.chat.stop(&receipt.assistant_message_id).unwrap();
+    until_finished(&mut f.events, &receipt.assistant_message_id).await;
+    let answer = f
+        .memory
+        .messages(&receipt.conversation.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(answer.content, "Mars is");
+    assert_eq!(answer.status, MessageStatus::Interrupted);
+    assert!(matches!(
+        f.chat.stop(&receipt.assistant_message_id),
+        Err(ChatError::NotRunning(_))
+    ));
+}
+
+#[tokio::test]
+async fn when_nobody_answers_the_reply_is_a_failure_naming_each_reason() {
+    let mut f = fixture();
+    let refused = FakeServer::start(vec![status_response(
+        "401 Unauthorized",
+        "",
+        r#"{"error":{"message":"Incorrect API key provided"}}"#,
+    )])
+    .await;
+    add(&f, "Wrong-key", ProviderKind::Openai, &refused.url).await;
+    let receipt = f.chat.send(send("hi")).await.unwrap();
+    let (provider, _) = until_finished(&mut f.events, &receipt.assistant_message_id).await;
+    assert_eq!(provider, None);
+    let answer = f
+        .memory
+        .messages(&receipt.conversation.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(answer.status, MessageStatus::Failed);
+    let error = answer.error.unwrap();
+    assert!(
+        error.contains("Wrong-key") && error.contains("Incorrect API key provided"),
+        "{error}"
+    );
+    assert!(!error.contains("test-key"), "no key in errors");
+}

@@ -1,0 +1,291 @@
+//! Conversations and messages: each write is one transaction, committed
+//! before it is announced on the bus.
+
+use chrono::{DateTime, Utc};
+use jarvis_core::{Event, EventBus, Role};
+use jarvis_store::Database;
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::search::{self, SearchHit};
+use crate::{Conversation, ConversationPatch, MemoryError, Message, MessageStatus, NewMessage};
+
+pub const DEFAULT_TITLE: &str = "New conversation";
+const TITLE_MAX: usize = 120;
+
+#[derive(Clone)]
+pub struct MemoryService {
+    db: Database,
+    bus: EventBus,
+}
+
+fn time(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let text: String = row.get(i)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+        })
+}
+
+fn bad_value(i: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        i,
+        rusqlite::types::Type::Text,
+        format!("unknown {what}").into(),
+    )
+}
+
+const CONVERSATION: &str = "id, title, pinned, created_at, updated_at";
+
+fn conversation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Conversation> {
+    Ok(Conversation {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        pinned: row.get(2)?,
+        created_at: time(row, 3)?,
+        updated_at: time(row, 4)?,
+    })
+}
+
+const MESSAGE: &str =
+    "id, conversation_id, role, content, status, provider, model, error, created_at";
+
+fn message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    let role: String = row.get(2)?;
+    let status: String = row.get(4)?;
+    Ok(Message {
+        id: row.get(0)?,
+        conversation_id: row.get(1)?,
+        role: Role::parse(&role).ok_or_else(|| bad_value(2, "role"))?,
+        content: row.get(3)?,
+        status: MessageStatus::parse(&status).ok_or_else(|| bad_value(4, "status"))?,
+        provider: row.get(5)?,
+        model: row.get(6)?,
+        error: row.get(7)?,
+        created_at: time(row, 8)?,
+    })
+}
+
+fn find(conn: &Connection, id: &str) -> Result<Conversation, MemoryError> {
+    conn.query_row(
+        &format!("SELECT {CONVERSATION} FROM conversations WHERE id = ?1"),
+        [id],
+        conversation,
+    )
+    .optional()?
+    .ok_or_else(|| MemoryError::NoConversation(id.to_owned()))
+}
+
+fn title(value: &str) -> Result<String, MemoryError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(MemoryError::Invalid {
+            field: "title",
+            reason: "must not be empty".into(),
+        });
+    }
+    if value.chars().count() > TITLE_MAX {
+        return Err(MemoryError::Invalid {
+            field: "title",
+            reason: format!("must be at most {TITLE_MAX} characters"),
+        });
+    }
+    Ok(value.to_owned())
+}
+
+/// A title from the first words of the first message.
+fn title_from(text: &str) -> String {
+    let words: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut title: String = words.chars().take(60).collect();
+    if words.chars().count() > 60 {
+        title.push('…');
+    }
+    if title.is_empty() {
+        DEFAULT_TITLE.to_owned()
+    } else {
+        title
+    }
+}
+
+impl MemoryService {
+    pub fn new(db: Database, bus: EventBus) -> Self {
+        Self { db, bus }
+    }
+
+    /// Pinned first, then the most recently active.
+    pub async fn conversations(&self) -> Result<Vec<Conversation>, MemoryError> {
+        self.db
+            .call(|conn| -> Result<_, MemoryError> {
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT {CONVERSATION} FROM conversations ORDER BY pinned DESC, updated_at DESC"
+                ))?;
+                let rows = stmt.query_map([], conversation)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    pub async fn conversation(&self, id: &str) -> Result<Conversation, MemoryError> {
+        let id = id.to_owned();
+        self.db.call(move |conn| find(conn, &id)).await
+    }
+
+    pub async fn create_conversation(
+        &self,
+        title_text: Option<String>,
+    ) -> Result<Conversation, MemoryError> {
+        let title = match title_text {
+            Some(text) => title(&text)?,
+            None => DEFAULT_TITLE.to_owned(),
+        };
+        let created = self
+            .db
+            .call(move |conn| -> Result<_, MemoryError> {
+                let id = uuid::Uuid::new_v4().to_string();
+                let now = Utc::now().to_rfc3339();
+                conn.execute(
+                    "INSERT INTO conversations (id, title, pinned, created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?3)",
+                    (&id, &title, &now),
+                )?;
+                find(conn, &id)
+            })
+            .await?;
+        self.bus.publish(Event::ConversationsChanged);
+        Ok(created)
+    }
+
+    pub async fn update_conversation(
+        &self,
+        id: &str,
+        patch: ConversationPatch,
+    ) -> Result<Conversation, MemoryError> {
+        let new_title = patch.title.as_deref().map(title).transpose()?;
+        let id = id.to_owned();
+        let updated = self
+            .db
+            .call(move |conn| -> Result<_, MemoryError> {
+                let tx = conn.transaction()?;
+                let current = find(&tx, &id)?;
+                tx.execute(
+                    "UPDATE conversations SET title = ?2, pinned = ?3 WHERE id = ?1",
+                    (
+                        &id,
+                        new_title.unwrap_or(current.title),
+                        patch.pinned.unwrap_or(current.pinned),
+                    ),
+                )?;
+                let updated = find(&tx, &id)?;
+                tx.commit()?;
+                Ok(updated)
+            })
+            .await?;
+        self.bus.publish(Event::ConversationsChanged);
+        Ok(updated)
+    }
+
+    pub async fn delete_conversation(&self, id: &str) -> Result<(), MemoryError> {
+        let id = id.to_owned();
+        self.db
+            .call(move |conn| -> Result<_, MemoryError> {
+                if conn.execute("DELETE FROM conversations WHERE id = ?1", [&id])? == 0 {
+                    return Err(MemoryError::NoConversation(id));
+                }
+                Ok(())
+            })
+            .await?;
+        self.bus.publish(Event::ConversationsChanged);
+        Ok(())
+    }
+
+    /// Every message of a conversation, oldest first.
+    pub async fn messages(&self, conversation_id: &str) -> Result<Vec<Message>, MemoryError> {
+        let id = conversation_id.to_owned();
+        self.db
+            .call(move |conn| -> Result<_, MemoryError> {
+                find(conn, &id)?;
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT {MESSAGE} FROM messages WHERE conversation_id = ?1 ORDER BY seq"
+                ))?;
+                let rows = stmt.query_map([&id], message)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// Stores a message (committed when this returns). The first user message
+    /// of an untitled conversation names it.
+    pub async fn append(
+        &self,
+        conversation_id: &str,
+        new: NewMessage,
+    ) -> Result<Message, MemoryError> {
+        let id = conversation_id.to_owned();
+        let stored = self
+            .db
+            .call(move |conn| -> Result<_, MemoryError> {
+                let tx = conn.transaction()?;
+                let current = find(&tx, &id)?;
+                let seq: i64 = tx.query_row(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?1",
+                    [&id],
+                    |row| row.get(0),
+                )?;
+                let now = Utc::now().to_rfc3339();
+                tx.execute(
+                    "INSERT INTO messages (id, conversation_id, seq, role, content, status, provider, model, error, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    rusqlite::params![
+                        new.id,
+                        id,
+                        seq,
+                        new.role.as_str(),
+                        new.content,
+                        new.status.as_str(),
+                        new.provider,
+                        new.model,
+                        new.error,
+                        now
+                    ],
+                )?;
+                let title = if current.title == DEFAULT_TITLE && new.role == Role::User {
+                    title_from(&new.content)
+                } else {
+                    current.title
+                };
+                tx.execute(
+                    "UPDATE conversations SET updated_at = ?2, title = ?3 WHERE id = ?1",
+                    (&id, &now, &title),
+                )?;
+                let stored = tx.query_row(
+                    &format!("SELECT {MESSAGE} FROM messages WHERE id = ?1"),
+                    [&new.id],
+                    message,
+                )?;
+                tx.commit()?;
+                Ok(stored)
+            })
+            .await?;
+        self.bus.publish(Event::ConversationsChanged);
+        Ok(stored)
+    }
+
+    /// Messages that match every word of `query` (the last one as a prefix),
+    /// best first, with the matching words marked.
+    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, MemoryError> {
+        if !(1..=100).contains(&limit) {
+            return Err(MemoryError::Invalid {
+                field: "limit",
+                reason: "must be between 1 and 100".into(),
+            });
+        }
+        let Some(expression) = search::fts_query(query) else {
+            return Err(MemoryError::Invalid {
+                field: "q",
+                reason: "needs at least one word".into(),
+            });
+        };
+        self.db
+            .call(move |conn| Ok(search::run(conn, &expression, limit)?))
+            .await
+    }
+}

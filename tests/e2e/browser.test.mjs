@@ -280,11 +280,28 @@ test('chat: a fallback answers, the reply streams in, Stop keeps it, search find
     ['iron', 'oxide'],
   );
   await shot(page, 'chat-search');
+
+  // A new conversation on the same subject recalls the earlier answer, visibly.
+  await page.getByTestId('search-input').fill('');
+  await page.getByTestId('new-conversation').click();
+  await page.getByTestId('messages-empty').waitFor(); // the new, empty conversation is open
+  await page.getByTestId('chat-input').fill('Which colour was Mars again?');
+  await page.getByTestId('chat-send').click();
+  const recalledAnswer = page.locator('[data-testid=message][data-role=assistant][data-status=complete]').last();
+  const used = recalledAnswer.getByTestId('message-recalled');
+  await used.waitFor({ timeout: 20_000 });
+  assert.match(await used.innerText(), /Used \d+ memor/);
+  await used.locator('summary').click();
+  assert.match(await used.innerText(), /iron oxide/);
+  const lastRequest = JSON.parse(fake.requests.at(-1).body);
+  assert.match(lastRequest.messages[0].content, /earlier conversations[\s\S]*iron oxide/, 'the memory reached the provider');
+  await shot(page, 'chat-recall');
   await page.close();
 
   // Both messages are stored and come back over the API.
   const conversations = await api(server.url, token, 'GET', '/api/v1/conversations');
-  const messages = await api(server.url, token, 'GET', `/api/v1/conversations/${conversations.json[0].id}/messages`);
+  const first = conversations.json.find((c) => c.title === 'What colour is Mars?');
+  const messages = await api(server.url, token, 'GET', `/api/v1/conversations/${first.id}/messages`);
   assert.deepEqual(messages.json.map((m) => [m.role, m.status]), [
     ['user', 'complete'],
     ['assistant', 'complete'],

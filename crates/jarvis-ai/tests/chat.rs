@@ -259,3 +259,60 @@ async fn when_nobody_answers_the_reply_is_a_failure_naming_each_reason() {
     );
     assert!(!error.contains("test-key"), "no key in errors");
 }
+
+#[tokio::test]
+async fn earlier_conversations_are_recalled_into_the_context_and_recorded() {
+    let mut f = fixture();
+    let server = FakeServer::start(vec![sse_response(OPENAI_EVENTS, Duration::ZERO)]).await;
+    add(&f, "Local", ProviderKind::Openai, &server.url).await;
+    let first = f
+        .chat
+        .send(send("What colour is the planet Mars?"))
+        .await
+        .unwrap();
+    until_finished(&mut f.events, &first.assistant_message_id).await;
+    assert!(
+        !server.last_request().contains("earlier conversations"),
+        "nothing to recall yet"
+    );
+
+    // A new conversation about the same thing recalls the earlier answer.
+    let second = f
+        .chat
+        .send(send("Remind me: which colour was Mars?"))
+        .await
+        .unwrap();
+    until_finished(&mut f.events, &second.assistant_message_id).await;
+    let body = server.last_request();
+    assert!(
+        body.contains("earlier conversations") && body.contains("Mars is red."),
+        "{body}"
+    );
+    let answer = f
+        .memory
+        .messages(&second.conversation.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(!answer.recalled.is_empty());
+    assert!(
+        answer
+            .recalled
+            .iter()
+            .all(|r| r.conversation_id == first.conversation.id)
+    );
+    assert!(answer.recalled.iter().any(|r| r.excerpt == "Mars is red."));
+
+    // Unrelated words recall nothing.
+    let third = f.chat.send(send("Describe photosynthesis")).await.unwrap();
+    until_finished(&mut f.events, &third.assistant_message_id).await;
+    let answer = f
+        .memory
+        .messages(&third.conversation.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(answer.recalled.is_empty());
+}

@@ -3,7 +3,7 @@
 mod search;
 mod service;
 
-pub use search::{SearchHit, SnippetPart};
+pub use search::{Recalled, SearchHit, SnippetPart};
 pub use service::MemoryService;
 
 use chrono::{DateTime, Utc};
@@ -67,6 +67,8 @@ pub struct Message {
     pub provider: Option<String>,
     pub model: Option<String>,
     pub error: Option<String>,
+    /// Earlier messages recalled into the context of this answer.
+    pub recalled: Vec<Recalled>,
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
 }
@@ -82,6 +84,7 @@ pub struct NewMessage {
     pub provider: Option<String>,
     pub model: Option<String>,
     pub error: Option<String>,
+    pub recalled: Vec<Recalled>,
 }
 
 impl NewMessage {
@@ -94,6 +97,7 @@ impl NewMessage {
             provider: None,
             model: None,
             error: None,
+            recalled: Vec::new(),
         }
     }
 }

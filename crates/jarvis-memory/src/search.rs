@@ -1,7 +1,7 @@
 //! Full-text search over messages (SQLite FTS5).
 
 use rusqlite::Connection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// A piece of a snippet; `hit` pieces matched the query.
@@ -29,6 +29,99 @@ pub struct SearchHit {
 // Markers that cannot appear in user text (Unicode non-characters).
 const START: char = '\u{FDD0}';
 const END: char = '\u{FDD1}';
+
+/// An earlier message recalled into the context of an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Recalled {
+    pub message_id: String,
+    pub conversation_id: String,
+    pub conversation_title: String,
+    /// The part of the message that was given to the model.
+    pub excerpt: String,
+}
+
+/// Longest excerpt of one recalled message.
+const EXCERPT_CHARS: usize = 400;
+/// Most messages recalled for one answer.
+const RECALL_LIMIT: u32 = 5;
+
+/// Words too common to say what a message is about.
+const STOPWORDS: &[&str] = &[
+    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
+    "one", "our", "out", "has", "have", "him", "his", "how", "its", "may", "new", "now", "see",
+    "two", "who", "did", "get", "got", "let", "say", "she", "too", "use", "that", "this", "with",
+    "what", "when", "where", "which", "will", "would", "could", "should", "there", "their", "them",
+    "then", "than", "they", "from", "about", "into", "your", "yours", "just", "like", "been",
+    "were", "does", "tell", "me", "please", "why", "also", "some", "more", "very",
+];
+
+/// The meaningful words of `text` joined with OR: recall wants messages
+/// that share any of them, best (bm25) first. `None` if nothing is left.
+pub(crate) fn recall_query(text: &str) -> Option<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        let word = word.to_lowercase();
+        if word.chars().count() >= 3
+            && !STOPWORDS.contains(&word.as_str())
+            && !words.contains(&word)
+        {
+            words.push(word);
+        }
+    }
+    words.truncate(12);
+    (!words.is_empty()).then(|| {
+        words
+            .iter()
+            .map(|w| format!("\"{w}\""))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    })
+}
+
+pub(crate) fn recall(
+    conn: &Connection,
+    expression: &str,
+    exclude_conversation: &str,
+    budget_chars: usize,
+) -> rusqlite::Result<Vec<Recalled>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.conversation_id, c.title, m.content
+         FROM messages_fts
+         JOIN messages m ON m.rowid = messages_fts.rowid
+         JOIN conversations c ON c.id = m.conversation_id
+         WHERE messages_fts MATCH ?1 AND m.conversation_id != ?2 AND m.status != 'failed'
+         ORDER BY rank
+         LIMIT ?3",
+    )?;
+    let rows = stmt.query_map((expression, exclude_conversation, RECALL_LIMIT), |row| {
+        Ok(Recalled {
+            message_id: row.get(0)?,
+            conversation_id: row.get(1)?,
+            conversation_title: row.get(2)?,
+            excerpt: row.get(3)?,
+        })
+    })?;
+    let mut used = 0;
+    let mut recalled = Vec::new();
+    for row in rows {
+        let mut memory = row?;
+        if memory.excerpt.chars().count() > EXCERPT_CHARS {
+            memory.excerpt = memory
+                .excerpt
+                .chars()
+                .take(EXCERPT_CHARS)
+                .collect::<String>()
+                + "…";
+        }
+        used += memory.excerpt.len();
+        if used > budget_chars {
+            break;
+        }
+        recalled.push(memory);
+    }
+    Ok(recalled)
+}
 
 /// User words → an FTS5 expression: every word quoted (so `AND`, `"` or `*`
 /// typed by the user are plain text), the last one a prefix. `None` if no word.
@@ -116,6 +209,15 @@ mod tests {
         );
         assert_eq!(fts_query("AND OR \"*").as_deref(), Some("\"AND\" \"OR\"*"));
         assert_eq!(fts_query("  ?! "), None);
+    }
+
+    #[test]
+    fn recall_keeps_meaningful_words_joined_by_or() {
+        assert_eq!(
+            recall_query("What is the colour of Mars? mars!").as_deref(),
+            Some("\"colour\" OR \"mars\"")
+        );
+        assert_eq!(recall_query("what is it?"), None);
     }
 
     #[test]

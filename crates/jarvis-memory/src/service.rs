@@ -6,7 +6,7 @@ use jarvis_core::{Event, EventBus, Role};
 use jarvis_store::Database;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::search::{self, SearchHit};
+use crate::search::{self, Recalled, SearchHit};
 use crate::{Conversation, ConversationPatch, MemoryError, Message, MessageStatus, NewMessage};
 
 pub const DEFAULT_TITLE: &str = "New conversation";
@@ -48,7 +48,7 @@ fn conversation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Conversation> {
 }
 
 const MESSAGE: &str =
-    "id, conversation_id, role, content, status, provider, model, error, created_at";
+    "id, conversation_id, role, content, status, provider, model, error, created_at, recalled";
 
 fn message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
     let role: String = row.get(2)?;
@@ -63,6 +63,9 @@ fn message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
         model: row.get(6)?,
         error: row.get(7)?,
         created_at: time(row, 8)?,
+        recalled: serde_json::from_str(&row.get::<_, String>(9)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, e.into())
+        })?,
     })
 }
 
@@ -232,8 +235,8 @@ impl MemoryService {
                 )?;
                 let now = Utc::now().to_rfc3339();
                 tx.execute(
-                    "INSERT INTO messages (id, conversation_id, seq, role, content, status, provider, model, error, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO messages (id, conversation_id, seq, role, content, status, provider, model, error, created_at, recalled)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     rusqlite::params![
                         new.id,
                         id,
@@ -244,7 +247,8 @@ impl MemoryService {
                         new.provider,
                         new.model,
                         new.error,
-                        now
+                        now,
+                        serde_json::to_string(&new.recalled).expect("recalled serialises")
                     ],
                 )?;
                 let title = if current.title == DEFAULT_TITLE && new.role == Role::User {
@@ -267,6 +271,25 @@ impl MemoryService {
             .await?;
         self.bus.publish(Event::ConversationsChanged);
         Ok(stored)
+    }
+
+    /// Earlier messages most relevant to `text`, from other conversations
+    /// (the current one is in the context already), within `budget_chars`.
+    pub async fn recall(
+        &self,
+        text: &str,
+        exclude_conversation: &str,
+        budget_chars: usize,
+    ) -> Result<Vec<Recalled>, MemoryError> {
+        let Some(expression) = search::recall_query(text) else {
+            return Ok(Vec::new());
+        };
+        let exclude = exclude_conversation.to_owned();
+        self.db
+            .call(move |conn| -> Result<_, MemoryError> {
+                Ok(search::recall(conn, &expression, &exclude, budget_chars)?)
+            })
+            .await
     }
 
     /// Messages that match every word of `query` (the last one as a prefix),

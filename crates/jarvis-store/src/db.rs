@@ -217,6 +217,35 @@ mod tests {
         assert_eq!(again.schema_version().await.unwrap(), LATEST_SCHEMA_VERSION);
     }
 
+    #[tokio::test]
+    async fn every_released_version_migrates_to_the_latest_keeping_its_data() {
+        for version in 1..LATEST_SCHEMA_VERSION {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("jarvis.db");
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                migrations()
+                    .to_version(&mut conn, version as usize)
+                    .unwrap();
+                conn.execute(
+                    "INSERT INTO providers (id, name, kind, base_url, model, has_key, key_hint, created_at, updated_at)
+                     VALUES ('p1', 'Old', 'openai', 'http://127.0.0.1:11434/v1', 'llama', 0, NULL, 'x', 'x')",
+                    [],
+                )
+                .unwrap();
+            }
+            let db = Database::open(&path).unwrap();
+            assert_eq!(db.schema_version().await.unwrap(), LATEST_SCHEMA_VERSION);
+            let name: String = db
+                .call(|c| {
+                    Ok::<_, DbError>(c.query_row("SELECT name FROM providers", [], |r| r.get(0))?)
+                })
+                .await
+                .unwrap();
+            assert_eq!(name, "Old", "from version {version}");
+        }
+    }
+
     #[test]
     fn a_database_from_a_newer_jarvis_is_refused_and_left_byte_for_byte_alone() {
         let dir = tempfile::tempdir().unwrap();

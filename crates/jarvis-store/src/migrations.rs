@@ -6,6 +6,7 @@ use rusqlite_migration::{M, Migrations};
 const STEPS: &[&str] = &[
     include_str!("../../../migrations/0001_init.sql"),
     include_str!("../../../migrations/0002_conversations.sql"),
+    include_str!("../../../migrations/0003_recall.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

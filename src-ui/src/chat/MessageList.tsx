@@ -74,9 +74,33 @@ export const MessageView = memo(function MessageView({ message: m }: { message: 
         {when && <time dateTime={m.created_at}>{when}</time>}
         {m.content !== "" && <CopyButton text={m.content} testId="copy-message" className="link-button small" />}
       </div>
+      <RecalledMemories recalled={m.recalled} />
     </article>
   );
 });
+
+/** Which earlier messages were given to the model with this question. */
+function RecalledMemories({ recalled }: { recalled: Message["recalled"] }) {
+  const { openMessage } = useChatData();
+  if (recalled.length === 0) return null;
+  return (
+    <details className="message-recalled" data-testid="message-recalled">
+      <summary>
+        Used {recalled.length} {recalled.length === 1 ? "memory" : "memories"} from earlier conversations
+      </summary>
+      <ul>
+        {recalled.map((r) => (
+          <li key={r.message_id}>
+            <button type="button" className="link-button small" onClick={() => openMessage(r.conversation_id, r.message_id)}>
+              {r.conversation_title}
+            </button>
+            <span className="muted"> — {r.excerpt}</span>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
 
 /** An answer still streaming in. */
 function StreamingView({ answer }: { answer: StreamingAnswer }) {

@@ -205,6 +205,33 @@ describe("Chat · messages", () => {
     expect(within(failed!).getByTestId("message-error").className).toContain("message-error");
   });
 
+  it("lists the memories an answer used, as text, and opens their conversation", async () => {
+    const fb = renderChat(
+      fakeBackend({
+        conversations: [conversation({ id: "c1", title: "Now" }), conversation({ id: "c0", title: "Mars talk" })],
+        messages: [
+          message({ id: "u1", content: "which colour was Mars?" }),
+          message({
+            id: "a1",
+            role: "assistant",
+            content: "Red.",
+            provider: "Local",
+            recalled: [
+              { message_id: "old1", conversation_id: "c0", conversation_title: "Mars talk", excerpt: "Mars is red <img src=x>" },
+            ],
+          }),
+        ],
+      }),
+    );
+    await openConversation("Now");
+    const used = await screen.findByTestId("message-recalled");
+    expect(used.textContent).toContain("Used 1 memory from earlier conversations");
+    expect(used.textContent).toContain("Mars is red <img src=x>");
+    expect(used.querySelector("img")).toBeNull();
+    fireEvent.click(within(used).getByRole("button", { name: "Mars talk" }));
+    await waitFor(() => expect(fb.backend.listMessages).toHaveBeenLastCalledWith("c0"));
+  });
+
   it("shows a loading error with a retry", async () => {
     const fb = renderChat(fakeBackend({ conversations: [conversation({ id: "c1", title: "Broken" })] }));
     fb.backend.listMessages.mockRejectedValueOnce(new BackendError("internal", "database is locked"));

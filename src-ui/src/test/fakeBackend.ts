@@ -66,6 +66,7 @@ export function message(over: Partial<Message> = {}): Message {
     provider: null,
     model: null,
     error: null,
+    recalled: [],
     created_at: "2026-01-02T10:00:00Z",
     ...over,
   };

@@ -3,7 +3,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::http::{status_fault, transport};
+use super::http::{send, send_for_json, strings_of};
 use super::{ChatProvider, ChatRequest, Fault, Role, TokenStream, sse};
 
 const VERSION: &str = "2023-06-01";
@@ -61,39 +61,18 @@ impl ChatProvider for AnthropicProvider {
         if let Some(t) = request.temperature {
             body["temperature"] = json!(t);
         }
-        let response = self
-            .request(self.client.post(format!("{}/v1/messages", self.base_url)))
-            .json(&body)
-            .send()
-            .await
-            .map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(status_fault(response).await);
-        }
+        let response = send(
+            self.request(self.client.post(format!("{}/v1/messages", self.base_url)))
+                .json(&body),
+        )
+        .await?;
         Ok(sse::anthropic(response.bytes_stream()))
     }
 
     async fn models(&self) -> Result<Vec<String>, Fault> {
-        let response = self
-            .request(self.client.get(format!("{}/v1/models", self.base_url)))
-            .send()
-            .await
-            .map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(status_fault(response).await);
-        }
-        let value: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| Fault::Protocol(e.without_url().to_string()))?;
-        Ok(value["data"]
-            .as_array()
-            .map(|models| {
-                models
-                    .iter()
-                    .filter_map(|m| m["id"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default())
+        let value =
+            send_for_json(self.request(self.client.get(format!("{}/v1/models", self.base_url))))
+                .await?;
+        Ok(strings_of(&value, "data", "id"))
     }
 }

@@ -3,7 +3,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::http::{status_fault, transport};
+use super::http::{send, send_for_json, strings_of};
 use super::{ChatProvider, ChatRequest, Fault, Role, TokenStream, sse};
 
 pub struct GeminiProvider {
@@ -73,45 +73,26 @@ impl ChatProvider for GeminiProvider {
             self.base_url,
             model_path(&request.model)
         );
-        let response = self
-            .client
-            .post(url)
-            // The key goes in a header, never in the URL (URLs end up in logs).
-            .header("x-goog-api-key", self.api_key.expose_secret())
-            .json(&body)
-            .send()
-            .await
-            .map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(status_fault(response).await);
-        }
+        let response = send(
+            self.client
+                .post(url)
+                // The key goes in a header, never in the URL (URLs end up in logs).
+                .header("x-goog-api-key", self.api_key.expose_secret())
+                .json(&body),
+        )
+        .await?;
         Ok(sse::gemini(response.bytes_stream()))
     }
 
     async fn models(&self) -> Result<Vec<String>, Fault> {
-        let response = self
+        let request = self
             .client
             .get(format!("{}/v1beta/models", self.base_url))
-            .header("x-goog-api-key", self.api_key.expose_secret())
-            .send()
-            .await
-            .map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(status_fault(response).await);
-        }
-        let value: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| Fault::Protocol(e.without_url().to_string()))?;
-        Ok(value["models"]
-            .as_array()
-            .map(|models| {
-                models
-                    .iter()
-                    .filter_map(|m| m["name"].as_str())
-                    .map(|n| n.trim_start_matches("models/").to_owned())
-                    .collect()
-            })
-            .unwrap_or_default())
+            .header("x-goog-api-key", self.api_key.expose_secret());
+        let value = send_for_json(request).await?;
+        Ok(strings_of(&value, "models", "name")
+            .into_iter()
+            .map(|n| n.trim_start_matches("models/").to_owned())
+            .collect())
     }
 }

@@ -22,6 +22,39 @@ pub(crate) fn transport(error: reqwest::Error) -> Fault {
     }
 }
 
+/// Sends the request; any non-2xx answer becomes a fault.
+pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Fault> {
+    let response = request.send().await.map_err(transport)?;
+    if !response.status().is_success() {
+        return Err(status_fault(response).await);
+    }
+    Ok(response)
+}
+
+/// Sends the request and reads a JSON answer.
+pub(crate) async fn send_for_json(
+    request: reqwest::RequestBuilder,
+) -> Result<serde_json::Value, Fault> {
+    send(request)
+        .await?
+        .json()
+        .await
+        .map_err(|e| Fault::Protocol(e.without_url().to_string()))
+}
+
+/// The `field` strings of each object in the array `list` (model lists).
+pub(crate) fn strings_of(value: &serde_json::Value, list: &str, field: &str) -> Vec<String> {
+    value[list]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|m| m[field].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Turns a non-2xx response into a fault, reading the provider's own message
 /// (`{"error": {"message": …}}` in all three APIs).
 pub(crate) async fn status_fault(response: reqwest::Response) -> Fault {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::http::{status_fault, transport};
+use super::http::{send, send_for_json, strings_of};
 use super::{ChatProvider, ChatRequest, Fault, TokenStream, sse};
 
 pub struct OpenAiProvider {
@@ -54,39 +54,14 @@ impl ChatProvider for OpenAiProvider {
         if let Some(t) = request.temperature {
             body["temperature"] = json!(t);
         }
-        let response = self
-            .post("/chat/completions")
-            .json(&body)
-            .send()
-            .await
-            .map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(status_fault(response).await);
-        }
+        let response = send(self.post("/chat/completions").json(&body)).await?;
         Ok(sse::openai(response.bytes_stream()))
     }
 
     async fn models(&self) -> Result<Vec<String>, Fault> {
-        let response = self
-            .authorise(self.client.get(format!("{}/models", self.base_url)))
-            .send()
-            .await
-            .map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(status_fault(response).await);
-        }
-        let value: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| Fault::Protocol(e.without_url().to_string()))?;
-        Ok(value["data"]
-            .as_array()
-            .map(|models| {
-                models
-                    .iter()
-                    .filter_map(|m| m["id"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default())
+        let value =
+            send_for_json(self.authorise(self.client.get(format!("{}/models", self.base_url))))
+                .await?;
+        Ok(strings_of(&value, "data", "id"))
     }
 }

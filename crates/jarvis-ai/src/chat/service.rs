@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use jarvis_core::{ErrorKind, Event, EventBus, Problem, ProblemSource, Role};
-use jarvis_memory::{Conversation, MemoryError, MemoryService, Message, MessageStatus, NewMessage};
+use jarvis_memory::{
+    Conversation, MemoryError, MemoryService, Message, MessageStatus, NewMessage, Recalled,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use ts_rs::TS;
@@ -18,6 +20,23 @@ use super::{
     AnthropicProvider, ChatMessage, ChatProvider, ChatRequest, GeminiProvider, OpenAiProvider,
 };
 use crate::providers::{Provider, ProviderError, ProviderKind, ProviderService};
+
+/// How much recalled text may go into one request (about 400 tokens).
+const RECALL_BUDGET_CHARS: usize = 1600;
+
+/// The system note that carries recalled memories to the model.
+fn recall_note(recalled: &[Recalled]) -> String {
+    let mut note = String::from(
+        "Notes from the user's earlier conversations with you, in case they help (ignore them if not):",
+    );
+    for memory in recalled {
+        note.push_str(&format!(
+            "\n- [{}] {}",
+            memory.conversation_title, memory.excerpt
+        ));
+    }
+    note
+}
 
 /// The longest message accepted.
 const MAX_TEXT_CHARS: usize = 32_000;
@@ -227,6 +246,15 @@ impl ChatService {
             .filter(|m| m.status != MessageStatus::Failed && !m.content.is_empty())
             .map(|m| ChatMessage::new(m.role, m.content))
             .collect();
+        // Recall before storing the new message, so it cannot recall itself.
+        let recalled = self
+            .inner
+            .memory
+            .recall(&text, &conversation.id, RECALL_BUDGET_CHARS)
+            .await?;
+        if !recalled.is_empty() {
+            history.insert(0, ChatMessage::new(Role::System, recall_note(&recalled)));
+        }
         let user_message = self
             .inner
             .memory
@@ -246,7 +274,7 @@ impl ChatService {
         let (conversation_id, message_id) = (conversation.id.clone(), assistant_message_id.clone());
         tokio::spawn(async move {
             service
-                .answer(conversation_id, message_id, chain, stopped)
+                .answer(conversation_id, message_id, chain, recalled, stopped)
                 .await;
         });
         let conversation = self.inner.memory.conversation(&conversation.id).await?;
@@ -379,6 +407,7 @@ impl ChatService {
         conversation_id: String,
         message_id: String,
         chain: Vec<Candidate>,
+        recalled: Vec<Recalled>,
         mut stopped: oneshot::Receiver<()>,
     ) {
         let inner = &self.inner;
@@ -394,6 +423,7 @@ impl ChatService {
             provider: None,
             model: None,
             error: None,
+            recalled,
         };
         match started {
             None => {

@@ -49,6 +49,8 @@ pub struct KeychainHealth {
 pub struct ProvidersHealth {
     pub status: ComponentStatus,
     pub count: u32,
+    /// Each provider's circuit breaker (open = paused after failures).
+    pub circuits: Vec<jarvis_ai::chat::ProviderCircuit>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -101,18 +103,21 @@ impl App {
             message: check.err().map(|e| e.to_string()),
         };
 
-        let providers = match self.providers.count().await {
-            Ok(0) => ProvidersHealth {
+        let providers = match self.chat.circuits().await {
+            Ok(circuits) if circuits.is_empty() => ProvidersHealth {
                 status: ComponentStatus::NotConfigured,
                 count: 0,
+                circuits,
             },
-            Ok(count) => ProvidersHealth {
+            Ok(circuits) => ProvidersHealth {
                 status: ComponentStatus::Ok,
-                count,
+                count: circuits.len() as u32,
+                circuits,
             },
             Err(_) => ProvidersHealth {
                 status: ComponentStatus::Error,
                 count: 0,
+                circuits: Vec::new(),
             },
         };
 

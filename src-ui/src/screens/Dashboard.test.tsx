@@ -12,7 +12,7 @@ describe("Dashboard", () => {
         status: "degraded",
         database: { status: "ok", schema_version: 1, latest_schema_version: 3, path: "/data/jarvis.db", message: null },
         keychain: { status: "error", backend: "files", read_only: true, message: "permission denied" },
-        providers: { status: "not_configured", count: 0 },
+        providers: { status: "not_configured", count: 0, circuits: [] },
         server: { running: false, url: null, managed_by: "desktop", error: "address already in use" },
       }),
     });
@@ -29,6 +29,24 @@ describe("Dashboard", () => {
     expect(within(pv).getByText("not configured")).toBeTruthy();
     expect(within(pv).getByRole("link", { name: "add one in Settings" }).getAttribute("href")).toBe("#/settings");
     expect(screen.getByTestId("card-server").textContent).toContain("address already in use");
+  });
+
+  it("names the providers paused by their circuit breaker", async () => {
+    const fb = fakeBackend({
+      health: health({
+        providers: {
+          status: "ok",
+          count: 2,
+          circuits: [
+            { provider_id: "p1", name: "Local", state: "closed" },
+            { provider_id: "p2", name: "Claude", state: "open" },
+          ],
+        },
+      }),
+    });
+    render(<Shell backend={fb.backend} />);
+    const paused = await screen.findAllByTestId("paused-provider");
+    expect(paused.map((p) => p.textContent)).toEqual(["Claude: paused after repeated failures (open)"]);
   });
 
   it("shows a load failure and recovers with Refresh", async () => {

@@ -81,6 +81,13 @@ function Cards({ health }: { health: Health }) {
             {pv.count} configured · <a href={routeHref("settings")}>manage</a>
           </p>
         )}
+        {pv.circuits
+          .filter((c) => c.state !== "closed")
+          .map((c) => (
+            <p key={c.provider_id} className="muted" data-testid="paused-provider">
+              {c.name}: paused after repeated failures ({c.state === "open" ? "open" : "half-open, trying again"})
+            </p>
+          ))}
       </section>
 
       <section className="card" aria-labelledby="card-srv" data-testid="card-server">

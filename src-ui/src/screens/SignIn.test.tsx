@@ -15,7 +15,7 @@ function stubServer() {
     const auth = (init?.headers as Record<string, string> | undefined)?.Authorization;
     if (auth !== "Bearer good-token") return json(401, { code: "unauthorized", message: "invalid token" });
     const path = String(url);
-    if (path === "/api/v1/health") return json(200, health({ providers: { status: "not_configured", count: 0 } }));
+    if (path === "/api/v1/health") return json(200, health({ providers: { status: "not_configured", count: 0, circuits: [] } }));
     if (path === "/api/v1/providers") return json(200, []);
     if (path === "/api/v1/settings/server")
       return json(200, {

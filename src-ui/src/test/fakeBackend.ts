@@ -31,7 +31,7 @@ export function health(over: Partial<Health> = {}): Health {
     version: "0.1.0",
     database: { status: "ok", schema_version: 2, latest_schema_version: 2, path: "/home/me/.local/share/jarvis/jarvis.db", message: null },
     keychain: { status: "ok", backend: "os_keychain", read_only: false, message: null },
-    providers: { status: "ok", count: 1 },
+    providers: { status: "ok", count: 1, circuits: [] },
     server: { running: false, url: null, managed_by: "desktop", error: null },
     ...over,
   };
@@ -94,7 +94,7 @@ export function fakeBackend(
   const listeners = new Set<{ onEvent: (e: JarvisEvent) => void; onState?: (s: StreamState) => void }>();
   const backend = {
     transport: "http" as const,
-    health: vi.fn(async () => init.health ?? health({ providers: { status: providers.length ? "ok" : "not_configured", count: providers.length } })),
+    health: vi.fn(async () => init.health ?? health({ providers: { status: providers.length ? "ok" : "not_configured", count: providers.length, circuits: [] } })),
     listProviders: vi.fn(async () => providers),
     addProvider: vi.fn(async (p: Parameters<Backend["addProvider"]>[0]) => {
       const created = provider({ ...p, id: `p${providers.length + 1}`, has_key: !!p.api_key, key_hint: p.api_key ? p.api_key.slice(-4) : null });

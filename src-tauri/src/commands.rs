@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use jarvis_ai::chat::{ProviderCircuit, SendMessage, SendReceipt};
+use jarvis_ai::chat::{DetectedServer, ProviderCircuit, SendMessage, SendReceipt};
 use jarvis_ai::{NewProvider, Provider, ProviderPatch};
 use jarvis_app::{App, Health};
 use jarvis_core::{Problem, ServerSettings, ServerView};
@@ -133,4 +133,14 @@ pub async fn search_messages(
         .memory
         .search(&q, limit.unwrap_or(20))
         .await?)
+}
+
+#[tauri::command]
+pub async fn detect_local_servers() -> Reply<Vec<DetectedServer>> {
+    Ok(jarvis_ai::chat::detect_local_servers(jarvis_ai::chat::KNOWN_LOCAL_SERVERS).await)
+}
+
+#[tauri::command]
+pub async fn provider_models(backend: State<'_, Backend>, id: String) -> Reply<Vec<String>> {
+    Ok(backend.app()?.chat.provider_models(&id).await?)
 }

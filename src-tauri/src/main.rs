@@ -75,6 +75,8 @@ fn main() -> anyhow::Result<()> {
             commands::stop_message,
             commands::provider_circuits,
             commands::search_messages,
+            commands::detect_local_servers,
+            commands::provider_models,
         ])
         .setup(|app| {
             tray::build(app.handle())?;

@@ -313,6 +313,36 @@ test('chat: a fallback answers, the reply streams in, Stop keeps it, search find
   assert.equal(found.json[0].message_id, messages.json[1].id);
 });
 
+test('Settings detects a server on Ollama\'s port and adds it in one click', async (t) => {
+  let ollama;
+  try {
+    ollama = await startFakeProvider(11434);
+  } catch (e) {
+    t.skip(`port 11434 is taken here (${e.code}): cannot play Ollama`);
+    return;
+  }
+  try {
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.keyboard.press('Control+5');
+    await page.getByTestId('detect-local').click();
+    const found = page.getByTestId('detected-server').filter({ hasText: 'Ollama' });
+    await found.waitFor();
+    assert.match(await found.innerText(), /127\.0\.0\.1:11434/);
+    await shot(page, 'settings-detected');
+    await found.getByTestId('detected-add').click();
+    await page.getByTestId('provider-row').filter({ hasText: 'Ollama' }).filter({ hasText: 'fake-model' }).waitFor();
+    const list = await api(server.url, token, 'GET', '/api/v1/providers');
+    const added = list.json.find((p) => p.base_url === 'http://127.0.0.1:11434/v1');
+    assert.equal(added.model, 'fake-model');
+    const models = await api(server.url, token, 'GET', `/api/v1/providers/${added.id}/models`);
+    assert.deepEqual(models.json, ['fake-model']);
+    await page.close();
+  } finally {
+    await ollama.close();
+  }
+});
+
 test('the official openai Python package uses Jarvis as its provider', { skip: !process.env.JARVIS_OPENAI_PYTHON && 'JARVIS_OPENAI_PYTHON is not set (scripts/test sets it)' }, async () => {
   // Asynchronously: the fake provider answers from this same process.
   const run = await promisify(execFile)(process.env.JARVIS_OPENAI_PYTHON, [path.join(import.meta.dirname, '../openai/client_test.py')], {

@@ -9,7 +9,7 @@ function words(text) {
   return text.match(/\S+\s*/g) ?? [];
 }
 
-export async function startFakeProvider() {
+export async function startFakeProvider(port = 0) {
   const requests = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -44,7 +44,10 @@ export async function startFakeProvider() {
       res.end('data: [DONE]\n\n');
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     requests,

@@ -442,3 +442,35 @@ async fn model_lists_come_from_each_models_endpoint() {
         ["claude-sonnet-4-5"]
     );
 }
+
+#[tokio::test]
+async fn local_servers_that_answer_their_models_endpoint_are_detected() {
+    let ollama = FakeServer::start(vec![status_response(
+        "200 OK",
+        "",
+        r#"{"object":"list","data":[{"id":"llama3.2:1b","object":"model","created":1,"owned_by":"library"},{"id":"qwen2.5:0.5b","object":"model","created":1,"owned_by":"library"}]}"#,
+    )])
+    .await;
+    let hanging = FakeServer::start(vec![vec![Act::Hang]]).await;
+    let ollama_url = format!("{}/v1", ollama.url);
+    let hanging_url = format!("{}/v1", hanging.url);
+    let began = Instant::now();
+    let found = jarvis_ai::chat::detect_local_servers(&[
+        ("Ollama", ollama_url.as_str()),
+        ("llama.cpp", "http://127.0.0.1:9/v1"),
+        ("LM Studio", hanging_url.as_str()),
+    ])
+    .await;
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "probes run at once and give up quickly"
+    );
+    assert_eq!(
+        found,
+        vec![jarvis_ai::chat::DetectedServer {
+            name: "Ollama".into(),
+            base_url: ollama_url,
+            models: vec!["llama3.2:1b".into(), "qwen2.5:0.5b".into()],
+        }]
+    );
+}

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
-use jarvis_ai::chat::{ProviderCircuit, SendMessage, SendReceipt};
+use jarvis_ai::chat::{DetectedServer, ProviderCircuit, SendMessage, SendReceipt};
 use jarvis_ai::{NewProvider, Provider, ProviderPatch};
 use jarvis_app::Health;
 use jarvis_core::{ServerSettings, ServerView};
@@ -19,6 +19,8 @@ pub(crate) fn api() -> Router<ServerState> {
     Router::new()
         .route("/health", get(health))
         .route("/providers", get(list_providers).post(add_provider))
+        .route("/providers/detect", get(detect_local_servers))
+        .route("/providers/{id}/models", get(provider_models))
         .route(
             "/providers/{id}",
             patch(update_provider).delete(remove_provider),
@@ -189,4 +191,15 @@ async fn search(
             .search(&query.q, query.limit.unwrap_or(20))
             .await?,
     ))
+}
+
+async fn detect_local_servers() -> Json<Vec<DetectedServer>> {
+    Json(jarvis_ai::chat::detect_local_servers(jarvis_ai::chat::KNOWN_LOCAL_SERVERS).await)
+}
+
+async fn provider_models(
+    State(state): State<ServerState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    Ok(Json(state.app.chat.provider_models(&id).await?))
 }

@@ -331,3 +331,14 @@ async fn the_ui_is_served_with_client_routes_falling_back_to_index() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(problem["code"], "not_found");
 }
+
+#[tokio::test]
+async fn local_server_detection_and_model_lists_answer_over_the_api() {
+    let api = api().await;
+    let (status, found) = api.get("/api/v1/providers/detect").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(found.is_array(), "{found}");
+    let (status, problem) = api.get("/api/v1/providers/no-such-id/models").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert_eq!(problem["code"], "not_found");
+}

@@ -108,6 +108,33 @@ describe("HTTP transport", () => {
   });
 });
 
+describe("HTTP transport · local servers and models", () => {
+  it("GETs /providers/detect and returns the servers", async () => {
+    const servers = [{ name: "Ollama", base_url: "http://127.0.0.1:11434/v1", models: ["llama3.1:8b"] }];
+    const fetchFn = stubFetch(jsonResponse(200, servers));
+    await expect(createHttpBackend({ token: "t" }).detectLocalServers()).resolves.toEqual(servers);
+    const [url, init] = fetchFn.mock.calls[0]!;
+    expect(url).toBe("/api/v1/providers/detect");
+    expect(init?.method).toBe("GET");
+    expect(init?.body).toBeUndefined();
+  });
+
+  it("GETs /providers/{id}/models with the id encoded", async () => {
+    const fetchFn = stubFetch(jsonResponse(200, ["a", "b"]));
+    await expect(createHttpBackend({ token: "t", baseUrl: "http://127.0.0.1:7878/" }).providerModels("p 1/x")).resolves.toEqual(["a", "b"]);
+    const [url, init] = fetchFn.mock.calls[0]!;
+    expect(url).toBe("http://127.0.0.1:7878/api/v1/providers/p%201%2Fx/models");
+    expect(init?.method).toBe("GET");
+  });
+
+  it("maps an unreachable provider to providers_unavailable with its message", async () => {
+    stubFetch(jsonResponse(503, { code: "providers_unavailable", message: "Ollama did not answer" }));
+    const err = await createHttpBackend({ token: "t" }).providerModels("p1").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "providers_unavailable", message: "Ollama did not answer" });
+  });
+});
+
 describe("HTTP transport · chat", () => {
   const ok = (body: unknown = {}) => jsonResponse(200, body);
   const calls = (fetchFn: ReturnType<typeof stubFetch>) =>

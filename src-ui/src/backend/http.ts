@@ -1,5 +1,6 @@
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
+import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
@@ -184,6 +185,8 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     updateProvider: (pid: string, patch: ProviderPatch) =>
       request<Provider>("PATCH", `/api/v1/providers/${id(pid)}`, patch),
     removeProvider: (pid: string) => request<void>("DELETE", `/api/v1/providers/${id(pid)}`),
+    detectLocalServers: () => request<DetectedServer[]>("GET", "/api/v1/providers/detect"),
+    providerModels: (pid: string) => request<string[]>("GET", `/api/v1/providers/${id(pid)}/models`),
     getServer: () => request<ServerView>("GET", "/api/v1/settings/server"),
     setServer: (settings: ServerSettings) => request<ServerView>("PUT", "/api/v1/settings/server", settings),
     listConversations: () => request<Conversation[]>("GET", "/api/v1/conversations"),

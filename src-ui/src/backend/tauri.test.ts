@@ -66,6 +66,24 @@ describe("Tauri transport", () => {
     expect(Object.keys(invoke.mock.calls[10]![1] as object)).toEqual(["q"]);
   });
 
+  it("invokes detect_local_servers and provider_models", async () => {
+    invoke.mockResolvedValueOnce([{ name: "Ollama", base_url: "http://127.0.0.1:11434/v1", models: [] }]).mockResolvedValueOnce(["m1"]);
+    const b = createTauriBackend();
+    await expect(b.detectLocalServers()).resolves.toEqual([{ name: "Ollama", base_url: "http://127.0.0.1:11434/v1", models: [] }]);
+    await expect(b.providerModels("p1")).resolves.toEqual(["m1"]);
+    expect(invoke.mock.calls).toEqual([
+      ["detect_local_servers", undefined],
+      ["provider_models", { id: "p1" }],
+    ]);
+  });
+
+  it("rejects provider_models failures as a BackendError", async () => {
+    invoke.mockRejectedValue({ code: "providers_unavailable", message: "Ollama did not answer" });
+    const err = await createTauriBackend().providerModels("p1").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "providers_unavailable", message: "Ollama did not answer" });
+  });
+
   it("turns a rejected ApiError into a BackendError with its field", async () => {
     invoke.mockRejectedValue({ code: "invalid", message: "model must not be empty", field: "model" });
     const err = await createTauriBackend().addProvider({ name: "n", kind: "openai", base_url: "u", model: "" }).catch((e: unknown) => e);

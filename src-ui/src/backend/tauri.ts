@@ -2,6 +2,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
+import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
@@ -68,6 +69,8 @@ export function createTauriBackend(): Backend {
     addProvider: (provider: NewProvider) => call<Provider>("add_provider", { provider }),
     updateProvider: (id: string, patch: ProviderPatch) => call<Provider>("update_provider", { id, patch }),
     removeProvider: (id: string) => call<void>("remove_provider", { id }),
+    detectLocalServers: () => call<DetectedServer[]>("detect_local_servers"),
+    providerModels: (id: string) => call<string[]>("provider_models", { id }),
     getServer: () => call<ServerView>("get_server"),
     setServer: (settings: ServerSettings) => call<ServerView>("set_server", { settings }),
     listConversations: () => call<Conversation[]>("list_conversations"),

@@ -1,5 +1,6 @@
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
+import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
@@ -25,6 +26,13 @@ export interface Backend {
   addProvider(p: NewProvider): Promise<Provider>;
   updateProvider(id: string, patch: ProviderPatch): Promise<Provider>;
   removeProvider(id: string): Promise<void>;
+  /**
+   * Probe Ollama (11434), llama.cpp (8080) and LM Studio (1234) on 127.0.0.1;
+   * only the servers that answered, with their models. May take about a second.
+   */
+  detectLocalServers(): Promise<DetectedServer[]>;
+  /** The models a saved provider offers; rejects (e.g. `providers_unavailable`) when it can't be reached. */
+  providerModels(id: string): Promise<string[]>;
   getServer(): Promise<ServerView>;
   setServer(settings: ServerSettings): Promise<ServerView>;
   /** Pinned first, then most recently updated (the server orders them). */

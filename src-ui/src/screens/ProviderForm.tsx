@@ -77,6 +77,10 @@ export function ProviderForm({ provider, onSaved, onCancel }: Props) {
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  // Models the saved provider offers, fetched on demand (edit mode only).
+  const [models, setModels] = useState<string[] | null>(null);
+  const [modelsError, setModelsError] = useState<string | null>(null);
+  const [loadingModels, setLoadingModels] = useState(false);
 
   const editing = provider !== undefined;
   const keyInputShown = !editing || replacingKey;
@@ -139,7 +143,26 @@ export function ProviderForm({ provider, onSaved, onCancel }: Props) {
     }
   };
 
-  const hintIds: Partial<Record<FieldName, string>> = { kind: `${uid}-kind-hint`, api_key: `${uid}-api_key-hint` };
+  const onLoadModels = async () => {
+    if (!provider || loadingModels) return;
+    setLoadingModels(true);
+    setModelsError(null);
+    try {
+      setModels(await backend.providerModels(provider.id));
+    } catch (err) {
+      setModels(null);
+      setModelsError(toBackendError(err).message);
+    } finally {
+      setLoadingModels(false);
+    }
+  };
+
+  const modelsHintId = modelsError ? `${uid}-models-error` : models ? `${uid}-models-hint` : undefined;
+  const hintIds: Partial<Record<FieldName, string>> = {
+    kind: `${uid}-kind-hint`,
+    api_key: `${uid}-api_key-hint`,
+    model: modelsHintId,
+  };
   const fieldProps = (field: FieldName) => {
     const err = fieldErrors[field];
     return {
@@ -223,16 +246,47 @@ export function ProviderForm({ provider, onSaved, onCancel }: Props) {
 
       <div className="field">
         <label htmlFor={`${uid}-model`}>Model</label>
-        <input
-          {...fieldProps("model")}
-          type="text"
-          required
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="e.g. llama3.1:8b"
-          value={values.model}
-          onChange={(e) => set("model", e.target.value)}
-        />
+        <div className="input-with-action">
+          <input
+            {...fieldProps("model")}
+            type="text"
+            required
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="e.g. llama3.1:8b"
+            list={models ? `${uid}-models` : undefined}
+            value={values.model}
+            onChange={(e) => set("model", e.target.value)}
+          />
+          {editing && (
+            <button
+              type="button"
+              data-testid="load-models"
+              disabled={loadingModels}
+              title="Ask the saved provider which models it offers"
+              onClick={() => void onLoadModels()}
+            >
+              {loadingModels ? "Loading…" : "Load models"}
+            </button>
+          )}
+        </div>
+        {models && (
+          <>
+            <datalist id={`${uid}-models`} data-testid="model-options">
+              {models.map((m) => (
+                <option key={m} value={m} />
+              ))}
+            </datalist>
+            <p className="hint" id={`${uid}-models-hint`} data-testid="models-count">
+              {models.length === 1 ? "1 model" : `${models.length} models`}
+            </p>
+          </>
+        )}
+        {modelsError && (
+          <p className="field-error" id={`${uid}-models-error`} role="alert" data-testid="models-error">
+            Could not load the models: {modelsError}
+          </p>
+        )}
         {fieldError("model")}
       </div>
 

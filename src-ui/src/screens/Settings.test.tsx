@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { BackendError } from "../backend/errors";
 import { Shell } from "../Shell";
-import { fakeBackend, provider, serverView } from "../test/fakeBackend";
+import { detectedServer, fakeBackend, provider, serverView } from "../test/fakeBackend";
 
 function renderSettings(fb = fakeBackend()) {
   window.location.hash = "#/settings";
@@ -167,6 +167,163 @@ describe("Settings · AI providers", () => {
     fb.backend.listProviders.mockRejectedValue(new BackendError("network", "Cannot reach the Jarvis server."));
     renderSettings(fb);
     expect((await screen.findByTestId("providers-error")).textContent).toContain("Cannot reach the Jarvis server.");
+  });
+});
+
+describe("Settings · Detect local servers", () => {
+  it("shows what it found and adds one in one click, with a free name", async () => {
+    const user = userEvent.setup();
+    const fb = renderSettings(
+      fakeBackend({
+        providers: [
+          provider({ id: "a", name: "LM Studio", base_url: "http://192.168.1.9:1234/v1" }),
+          provider({ id: "b", name: "lm studio 2", base_url: "https://api.openai.com/v1" }),
+        ],
+      }),
+    );
+    await screen.findAllByTestId("provider-row");
+    let finish: () => void = () => {};
+    fb.backend.detectLocalServers.mockImplementationOnce(
+      () =>
+        new Promise((resolve) => {
+          finish = () =>
+            resolve([
+              detectedServer({ name: "llama.cpp", base_url: "http://127.0.0.1:8080/v1", models: ["qwen2.5-7b-instruct"] }),
+              detectedServer({ name: "LM Studio", base_url: "http://127.0.0.1:1234/v1", models: ["gemma-3-4b", "phi-4", "mistral-7b"] }),
+            ]);
+        }),
+    );
+    await user.click(screen.getByTestId("detect-local"));
+    expect(screen.getByTestId("detect-probing").textContent).toBe("Looking for Ollama, llama.cpp and LM Studio…");
+    expect((screen.getByTestId("detect-local") as HTMLButtonElement).disabled).toBe(true);
+    finish();
+
+    const rows = await screen.findAllByTestId("detected-server");
+    expect(screen.queryByTestId("detect-probing")).toBeNull();
+    expect(rows).toHaveLength(2);
+    const lm = rows[1]!;
+    expect(within(lm).getByTestId("detected-name").textContent).toBe("LM Studio");
+    expect(within(lm).getByTestId("detected-base-url").textContent).toBe("http://127.0.0.1:1234/v1");
+    expect(within(lm).getByTestId("detected-count").textContent).toContain("3 models");
+    expect(within(rows[0]!).getByTestId("detected-count").textContent).toContain("1 model");
+    const select = within(lm).getByTestId("detected-model") as HTMLSelectElement;
+    expect(select.value).toBe("gemma-3-4b");
+    expect(Array.from(select.options).map((o) => o.value)).toEqual(["gemma-3-4b", "phi-4", "mistral-7b"]);
+    await user.selectOptions(select, "phi-4");
+    await user.click(within(lm).getByTestId("detected-add"));
+    // "LM Studio" and "lm studio 2" are taken.
+    await waitFor(() =>
+      expect(fb.backend.addProvider).toHaveBeenCalledWith({
+        name: "LM Studio 3",
+        kind: "openai",
+        base_url: "http://127.0.0.1:1234/v1",
+        model: "phi-4",
+      }),
+    );
+    // Once added, the row says so and the list shows the new provider.
+    expect((await within(lm).findByTestId("detected-already")).textContent).toBe("already added");
+    expect(within(lm).queryByTestId("detected-add")).toBeNull();
+    await waitFor(() => expect(screen.getAllByTestId("provider-row")).toHaveLength(3));
+
+    await user.click(within(rows[0]!).getByTestId("detected-add"));
+    await waitFor(() =>
+      expect(fb.backend.addProvider).toHaveBeenLastCalledWith({
+        name: "llama.cpp",
+        kind: "openai",
+        base_url: "http://127.0.0.1:8080/v1",
+        model: "qwen2.5-7b-instruct",
+      }),
+    );
+    expect(fb.backend.addProvider).toHaveBeenCalledTimes(2);
+  });
+
+  it("says 'already added' for a server whose base URL is configured", async () => {
+    const user = userEvent.setup();
+    const fb = renderSettings(
+      fakeBackend({
+        providers: [provider({ id: "a", name: "My Ollama", base_url: "http://127.0.0.1:11434/v1/" })],
+        detected: [detectedServer({ name: "Ollama", base_url: "http://127.0.0.1:11434/v1" })],
+      }),
+    );
+    await screen.findByTestId("provider-row");
+    await user.click(screen.getByTestId("detect-local"));
+    const row = await screen.findByTestId("detected-server");
+    expect(within(row).getByTestId("detected-already").textContent).toBe("already added");
+    expect(within(row).queryByTestId("detected-add")).toBeNull();
+    expect(fb.backend.addProvider).not.toHaveBeenCalled();
+  });
+
+  it("says so when no local server answers", async () => {
+    const user = userEvent.setup();
+    renderSettings(fakeBackend({ detected: [] }));
+    await user.click(await screen.findByTestId("detect-local"));
+    expect((await screen.findByTestId("detect-none")).textContent).toBe(
+      "No local server found on the usual ports (Ollama 11434, llama.cpp 8080, LM Studio 1234).",
+    );
+    expect(screen.queryByTestId("detected-server")).toBeNull();
+  });
+
+  it("shows a failed probe as an error, and a failed add in its row", async () => {
+    const user = userEvent.setup();
+    const fb = renderSettings(fakeBackend({ providers: [], detected: [detectedServer()] }));
+    fb.backend.detectLocalServers.mockRejectedValueOnce(new BackendError("network", "Cannot reach the Jarvis server."));
+    await user.click(await screen.findByTestId("detect-local"));
+    expect((await screen.findByTestId("detect-error")).textContent).toContain("Cannot reach the Jarvis server.");
+
+    fb.backend.addProvider.mockRejectedValueOnce(new BackendError("keychain", "The keychain is locked"));
+    await user.click(screen.getByTestId("detect-local"));
+    const row = await screen.findByTestId("detected-server");
+    expect(screen.queryByTestId("detect-error")).toBeNull();
+    await user.click(within(row).getByTestId("detected-add"));
+    expect((await within(row).findByTestId("detected-error")).textContent).toBe("The keychain is locked");
+    expect(within(row).getByTestId("detected-add")).toBeTruthy();
+  });
+});
+
+describe("Settings · Load models", () => {
+  it("fills the model input's suggestions from the provider", async () => {
+    const user = userEvent.setup();
+    const fb = renderSettings(fakeBackend({ models: { p1: ["llama3.1:8b", "qwen2.5:7b", "mistral:7b"] } }));
+    await user.click(await screen.findByTestId("provider-edit"));
+    const form = screen.getByTestId("provider-form");
+    const model = input(form, "model");
+    expect(model.getAttribute("list")).toBeNull();
+    await user.click(within(form).getByTestId("load-models"));
+    expect(fb.backend.providerModels).toHaveBeenCalledWith("p1");
+    const list = await within(form).findByTestId("model-options");
+    expect(list.tagName).toBe("DATALIST");
+    expect(model.getAttribute("list")).toBe(list.id);
+    expect(Array.from(list.querySelectorAll("option")).map((o) => o.value)).toEqual(["llama3.1:8b", "qwen2.5:7b", "mistral:7b"]);
+    expect(within(form).getByTestId("models-count").textContent).toBe("3 models");
+    expect(within(form).queryByTestId("models-error")).toBeNull();
+  });
+
+  it("shows why the models could not be loaded, and still saves", async () => {
+    const user = userEvent.setup();
+    const fb = renderSettings();
+    fb.backend.providerModels.mockRejectedValueOnce(
+      new BackendError("providers_unavailable", "http://127.0.0.1:11434/v1 did not answer"),
+    );
+    await user.click(await screen.findByTestId("provider-edit"));
+    const form = screen.getByTestId("provider-form");
+    await user.click(within(form).getByTestId("load-models"));
+    const err = await within(form).findByTestId("models-error");
+    expect(err.textContent).toContain("http://127.0.0.1:11434/v1 did not answer");
+    const model = input(form, "model");
+    expect(err.closest(".field")).toBe(model.closest(".field"));
+    expect(model.getAttribute("aria-describedby")).toContain(err.id);
+    expect(model.getAttribute("list")).toBeNull();
+    await user.clear(model);
+    await user.type(model, "phi4");
+    await user.click(screen.getByTestId("provider-save"));
+    await waitFor(() => expect(fb.backend.updateProvider).toHaveBeenCalledWith("p1", { model: "phi4" }));
+  });
+
+  it("offers Load models only when editing", async () => {
+    const user = userEvent.setup();
+    renderSettings();
+    await user.click(await screen.findByTestId("add-provider"));
+    expect(within(screen.getByTestId("provider-form")).queryByTestId("load-models")).toBeNull();
   });
 });
 

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import type { FormEvent } from "react";
+import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Provider } from "../bindings/Provider";
 import type { ServerView } from "../bindings/ServerView";
 import { useBackend } from "../backend/context";
@@ -90,9 +91,191 @@ function ProviderRow({
   );
 }
 
+/** Base URLs compared without surrounding spaces, trailing slashes or case. */
+function sameBaseUrl(a: string, b: string): boolean {
+  const norm = (u: string) => u.trim().replace(/\/+$/, "").toLowerCase();
+  return norm(a) === norm(b);
+}
+
+/** `name`, or `name 2`, `name 3`… whichever no provider uses yet. */
+export function uniqueProviderName(name: string, providers: readonly Provider[]): string {
+  const taken = new Set(providers.map((p) => p.name.trim().toLowerCase()));
+  if (!taken.has(name.trim().toLowerCase())) return name;
+  for (let n = 2; ; n++) {
+    const candidate = `${name} ${n}`;
+    if (!taken.has(candidate.toLowerCase())) return candidate;
+  }
+}
+
+const modelCount = (n: number) => `${n} ${n === 1 ? "model" : "models"}`;
+
+function DetectedServerRow({
+  server,
+  providers,
+  onAdded,
+}: {
+  server: DetectedServer;
+  providers: readonly Provider[];
+  onAdded(p: Provider): void;
+}) {
+  const backend = useBackend();
+  const uid = useId();
+  const [model, setModel] = useState(server.models[0] ?? "");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const alreadyAdded = providers.some((p) => sameBaseUrl(p.base_url, server.base_url));
+  const noModel = server.models.length === 0;
+
+  const onAdd = async () => {
+    if (busy || alreadyAdded || model === "") return;
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await backend.addProvider({
+        name: uniqueProviderName(server.name, providers),
+        kind: "openai",
+        base_url: server.base_url,
+        model,
+      });
+      onAdded(created);
+    } catch (e) {
+      setError(toBackendError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li className="list-item detected-server" data-testid="detected-server">
+      <div className="detected-info">
+        <strong data-testid="detected-name">{server.name}</strong>{" "}
+        <span className="mono small break" data-testid="detected-base-url">
+          {server.base_url}
+        </span>{" "}
+        <span className="muted small" data-testid="detected-count">
+          · {modelCount(server.models.length)}
+        </span>
+      </div>
+      <div className="detected-actions">
+        {noModel ? (
+          <span className="muted small" data-testid="detected-no-model">
+            No model available: load one in the server first.
+          </span>
+        ) : (
+          <>
+            <label htmlFor={`${uid}-model`} className="visually-hidden">
+              Model for {server.name}
+            </label>
+            <select
+              id={`${uid}-model`}
+              data-testid="detected-model"
+              value={model}
+              disabled={busy || alreadyAdded}
+              onChange={(e) => setModel(e.target.value)}
+            >
+              {server.models.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
+        {alreadyAdded ? (
+          <span className="muted small" data-testid="detected-already">
+            already added
+          </span>
+        ) : (
+          <button
+            type="button"
+            className="primary"
+            data-testid="detected-add"
+            disabled={busy || noModel}
+            aria-label={`Add ${server.name}`}
+            onClick={() => void onAdd()}
+          >
+            {busy ? "Adding…" : "Add"}
+          </button>
+        )}
+      </div>
+      {error && (
+        <p className="field-error" role="alert" data-testid="detected-error">
+          {error}
+        </p>
+      )}
+    </li>
+  );
+}
+
+export type DetectState =
+  | { kind: "idle" }
+  | { kind: "probing" }
+  | { kind: "done"; servers: DetectedServer[] }
+  | { kind: "error"; message: string };
+
+function DetectedServers({
+  state,
+  providers,
+  onRetry,
+  onClose,
+  onAdded,
+}: {
+  state: DetectState;
+  providers: readonly Provider[];
+  onRetry(): void;
+  onClose(): void;
+  onAdded(p: Provider): void;
+}) {
+  if (state.kind === "idle") return null;
+  if (state.kind === "probing") {
+    return (
+      <p className="loading" role="status" aria-live="polite" data-testid="detect-probing">
+        Looking for Ollama, llama.cpp and LM Studio…
+      </p>
+    );
+  }
+  if (state.kind === "error") {
+    return (
+      <Notice tone="error" testId="detect-error">
+        Could not look for local servers: {state.message}{" "}
+        <button type="button" onClick={onRetry}>
+          Retry
+        </button>
+      </Notice>
+    );
+  }
+  return (
+    <div className="panel detected-panel" data-testid="detected-list">
+      <div className="section-header">
+        <h3>Local servers</h3>
+        <button type="button" className="link-button" onClick={onClose} data-testid="detect-close">
+          Close
+        </button>
+      </div>
+      {state.servers.length === 0 ? (
+        <p className="empty" role="status" data-testid="detect-none">
+          No local server found on the usual ports (Ollama 11434, llama.cpp 8080, LM Studio 1234).
+        </p>
+      ) : (
+        <ul className="plain-list">
+          {state.servers.map((s) => (
+            <DetectedServerRow key={s.base_url} server={s} providers={providers} onAdded={onAdded} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 function ProvidersSection() {
+  const backend = useBackend();
   const { providers, refreshProviders, refreshHealth } = useAppData();
   const [mode, setMode] = useState<FormMode>({ kind: "closed" });
+  const [detect, setDetect] = useState<DetectState>({ kind: "idle" });
+  // Providers added from the detected list since `providers` was last loaded (`base`).
+  const [justAdded, setJustAdded] = useState<{ base: Provider[] | null; list: Provider[] }>({ base: null, list: [] });
+  const detectSeq = useRef(0);
   const formSlot = useRef<HTMLDivElement>(null);
 
   const editing = mode.kind === "edit" ? providers.data?.find((p) => p.id === mode.id) : undefined;
@@ -112,23 +295,65 @@ function ProvidersSection() {
 
   const close = () => setMode({ kind: "closed" });
 
+  const runDetect = async () => {
+    const mine = ++detectSeq.current;
+    setDetect({ kind: "probing" });
+    try {
+      const servers = await backend.detectLocalServers();
+      if (mine === detectSeq.current) setDetect({ kind: "done", servers });
+    } catch (e) {
+      if (mine === detectSeq.current) setDetect({ kind: "error", message: toBackendError(e).message });
+    }
+  };
+
+  // Until the list is refreshed, count what was just added so names and "already added" stay right.
+  const known = providers.data ?? [];
+  const knownIds = new Set(known.map((p) => p.id));
+  const pending = justAdded.base === providers.data ? justAdded.list.filter((p) => !knownIds.has(p.id)) : [];
+  const allProviders = [...known, ...pending];
+
   return (
     <section className="settings-section" aria-labelledby="providers-title">
       <div className="section-header">
         <h2 id="providers-title">AI providers</h2>
-        <button
-          type="button"
-          className="primary"
-          data-testid="add-provider"
-          onClick={() => setMode({ kind: "add" })}
-          disabled={mode.kind === "add"}
-        >
-          Add provider
-        </button>
+        <div className="section-actions">
+          <button
+            type="button"
+            data-testid="detect-local"
+            onClick={() => void runDetect()}
+            disabled={detect.kind === "probing"}
+          >
+            {detect.kind === "probing" ? "Detecting…" : "Detect local servers"}
+          </button>
+          <button
+            type="button"
+            className="primary"
+            data-testid="add-provider"
+            onClick={() => setMode({ kind: "add" })}
+            disabled={mode.kind === "add"}
+          >
+            Add provider
+          </button>
+        </div>
       </div>
       <p className="muted">
         Keys are stored in your keychain and never leave this machine except to call the provider.
       </p>
+
+      <DetectedServers
+        state={detect}
+        providers={allProviders}
+        onRetry={() => void runDetect()}
+        onClose={() => {
+          detectSeq.current++;
+          setDetect({ kind: "idle" });
+        }}
+        onAdded={(p) => {
+          const base = providers.data;
+          setJustAdded((prev) => ({ base, list: prev.base === base ? [...prev.list, p] : [p] }));
+          changed();
+        }}
+      />
 
       <div ref={formSlot}>
         {formOpen && (

@@ -1,5 +1,6 @@
 import { vi } from "vitest";
 import type { Conversation } from "../bindings/Conversation";
+import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
@@ -45,6 +46,15 @@ export function serverView(over: Partial<ServerView> = {}): ServerView {
   };
 }
 
+export function detectedServer(over: Partial<DetectedServer> = {}): DetectedServer {
+  return {
+    name: "Ollama",
+    base_url: "http://127.0.0.1:11434/v1",
+    models: ["llama3.1:8b", "qwen2.5:7b"],
+    ...over,
+  };
+}
+
 export function conversation(over: Partial<Conversation> = {}): Conversation {
   return {
     id: "c1",
@@ -82,6 +92,10 @@ export function fakeBackend(
     messages?: Message[];
     circuits?: ProviderCircuit[];
     hits?: SearchHit[];
+    /** What `detectLocalServers` finds. */
+    detected?: DetectedServer[];
+    /** What `providerModels` lists, by provider id (an unknown id is `not_found`). */
+    models?: Record<string, string[]>;
   } = {},
 ) {
   let providers = init.providers ?? [provider()];
@@ -89,6 +103,8 @@ export function fakeBackend(
   let messages = init.messages ?? [];
   let circuits = init.circuits ?? [];
   let hits = init.hits ?? [];
+  let detected = init.detected ?? [];
+  let models = init.models ?? {};
   let seq = 0;
   const notFound = () => new BackendError("not_found", "not found");
   const listeners = new Set<{ onEvent: (e: JarvisEvent) => void; onState?: (s: StreamState) => void }>();
@@ -110,6 +126,12 @@ export function fakeBackend(
     }),
     removeProvider: vi.fn(async (id: string) => {
       providers = providers.filter((p) => p.id !== id);
+    }),
+    detectLocalServers: vi.fn(async () => detected),
+    providerModels: vi.fn(async (id: string) => {
+      const list = models[id];
+      if (!list) throw notFound();
+      return list;
     }),
     getServer: vi.fn(async () => init.server ?? serverView()),
     setServer: vi.fn(async (settings: ServerView["settings"]) => serverView({ settings })),
@@ -169,6 +191,12 @@ export function fakeBackend(
     },
     setHits(next: SearchHit[]) {
       hits = next;
+    },
+    setDetected(next: DetectedServer[]) {
+      detected = next;
+    },
+    setModels(next: Record<string, string[]>) {
+      models = next;
     },
     emit(e: JarvisEvent) {
       listeners.forEach((l) => l.onEvent(e));

@@ -2,6 +2,7 @@
 //! protocol, and the resilience around them (retry, circuit breaker, fallback).
 
 mod anthropic;
+mod detect;
 mod fault;
 mod gemini;
 mod http;
@@ -11,6 +12,7 @@ mod service;
 pub mod sse;
 
 pub use anthropic::AnthropicProvider;
+pub use detect::{DetectedServer, KNOWN_LOCAL_SERVERS, detect_local_servers};
 pub use fault::Fault;
 pub use gemini::GeminiProvider;
 pub use openai::OpenAiProvider;

@@ -285,6 +285,20 @@ impl ChatService {
         })
     }
 
+    /// The models a configured provider offers, from its models endpoint.
+    pub async fn provider_models(&self, provider_id: &str) -> Result<Vec<String>, ChatError> {
+        let provider = self.inner.providers.get(provider_id).await?;
+        let chain = self.chain(std::slice::from_ref(&provider), &[]).await;
+        let candidate = chain.first().ok_or_else(|| {
+            ChatError::Unavailable(format!("{} has no readable key", provider.name))
+        })?;
+        candidate
+            .provider
+            .models()
+            .await
+            .map_err(|fault| ChatError::Unavailable(format!("{}: {fault}", provider.name)))
+    }
+
     /// Model names for OpenAI-compatible clients: `jarvis` (the whole
     /// fallback chain) and each provider's model.
     pub async fn model_names(&self) -> Result<Vec<String>, ChatError> {

@@ -2,6 +2,7 @@
 
 mod search;
 mod service;
+pub mod transfer;
 
 pub use search::{Recalled, SearchHit, SnippetPart};
 pub use service::MemoryService;
@@ -37,7 +38,7 @@ pub enum MessageStatus {
 }
 
 impl MessageStatus {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MessageStatus::Complete => "complete",
             MessageStatus::Interrupted => "interrupted",
@@ -129,6 +130,8 @@ pub enum MemoryError {
     Invalid { field: &'static str, reason: String },
     #[error("no conversation has the id {0}")]
     NoConversation(String),
+    #[error("cannot import: {0}")]
+    Import(transfer::ImportError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -145,6 +148,10 @@ impl ProblemSource for MemoryError {
             MemoryError::Invalid { field, reason } => Problem::invalid_field(*field, reason),
             MemoryError::NoConversation(_) => {
                 Problem::new(ErrorKind::NotFound, "not_found", self.to_string())
+            }
+            MemoryError::Import(e) => {
+                Problem::new(ErrorKind::Invalid, "invalid_import", self.to_string())
+                    .with_field(e.location.clone())
             }
             MemoryError::Db(e) => e.problem(),
         }

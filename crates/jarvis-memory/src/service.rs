@@ -273,6 +273,36 @@ impl MemoryService {
         Ok(stored)
     }
 
+    /// Every conversation with its messages, as Jarvis's JSON export.
+    pub async fn export(&self) -> Result<crate::transfer::Export, MemoryError> {
+        let mut conversations = Vec::new();
+        for c in self.conversations().await? {
+            let messages = self.messages(&c.id).await?;
+            conversations.push(crate::transfer::ExportedConversation::new(c, messages));
+        }
+        Ok(crate::transfer::Export {
+            format: crate::transfer::EXPORT_FORMAT.to_owned(),
+            version: crate::transfer::EXPORT_VERSION,
+            conversations,
+        })
+    }
+
+    /// Imports Jarvis JSON or ChatGPT's `conversations.json`: all or nothing,
+    /// and nothing twice.
+    pub async fn import(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<crate::transfer::ImportReport, MemoryError> {
+        let report = self
+            .db
+            .call(move |conn| crate::transfer::import(conn, &bytes))
+            .await?;
+        if report.conversations_imported > 0 {
+            self.bus.publish(Event::ConversationsChanged);
+        }
+        Ok(report)
+    }
+
     /// Earlier messages most relevant to `text`, from other conversations
     /// (the current one is in the context already), within `budget_chars`.
     pub async fn recall(

@@ -104,6 +104,7 @@ pub(crate) fn chat() -> Router<ServerState> {
         .route("/chat/circuits", get(circuits))
         .route("/chat/{message_id}/stop", axum::routing::post(stop_message))
         .route("/search", get(search))
+        .route("/export", get(export))
 }
 
 async fn list_conversations(
@@ -202,4 +203,10 @@ async fn provider_models(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<String>>, ApiError> {
     Ok(Json(state.app.chat.provider_models(&id).await?))
+}
+
+async fn export(
+    State(state): State<ServerState>,
+) -> Result<Json<jarvis_memory::transfer::Export>, ApiError> {
+    Ok(Json(state.app.memory.export().await?))
 }

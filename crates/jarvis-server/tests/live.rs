@@ -220,3 +220,51 @@ fn jarvisd_refuses_a_public_address_without_allow_remote() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--allow-remote"), "{stderr}");
 }
+
+#[test]
+fn jarvisd_import_reports_what_it_did_and_refuses_a_bad_file_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_jarvisd");
+    let file = dir.path().join("conversations.json");
+    std::fs::write(
+        &file,
+        r#"[{"id": "g1", "title": "Hello", "create_time": 1717000000.0, "current_node": "b",
+             "mapping": {"a": {"message": {"id": "a", "author": {"role": "user"}, "content": {"parts": ["Hi there"]}}, "parent": null},
+                         "b": {"message": {"id": "b", "author": {"role": "assistant"}, "content": {"parts": ["Hello!"]}}, "parent": "a"}}}]"#,
+    )
+    .unwrap();
+    let run = |path: &std::path::Path| {
+        Command::new(bin)
+            .args(["import", "--data-dir"])
+            .arg(dir.path().join("profile"))
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let first = run(&file);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        said.contains("imported 1 conversations (2 messages)") && said.contains("chatgpt"),
+        "{said}"
+    );
+    let again = String::from_utf8_lossy(&run(&file).stdout).into_owned();
+    assert!(
+        again.contains("imported 0 conversations") && again.contains("skipped 1"),
+        "{again}"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "[{\"id\": \"g2\", \"mapping\": ").unwrap();
+    let refused = run(&bad);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("nothing was imported") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+}

@@ -7,6 +7,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/0001_init.sql"),
     include_str!("../../../migrations/0002_conversations.sql"),
     include_str!("../../../migrations/0003_recall.sql"),
+    include_str!("../../../migrations/0004_import.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

@@ -54,6 +54,14 @@ struct ProfileArgs {
 enum Command {
     /// Print the owner access token (creating it on first use).
     Token,
+    /// Import conversations: ChatGPT's conversations.json or a Jarvis export.
+    /// All or nothing; importing the same file again adds nothing.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+    },
+    /// Print every conversation as Jarvis JSON (to import elsewhere).
+    Export,
 }
 
 fn main() -> Result<()> {
@@ -83,10 +91,36 @@ async fn run(cli: Cli) -> Result<()> {
     let server_runtime = Arc::new(JarvisdRuntime::default());
     let app = App::open(&config, server_runtime.clone())?;
 
-    if let Some(Command::Token) = cli.command {
-        let token = app.owner_token().await?;
-        println!("{}", token.expose_secret());
-        return Ok(());
+    match cli.command {
+        Some(Command::Token) => {
+            let token = app.owner_token().await?;
+            println!("{}", token.expose_secret());
+            return Ok(());
+        }
+        Some(Command::Import { file }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = app
+                .memory
+                .import(bytes)
+                .await
+                .with_context(|| format!("nothing was imported from {}", file.display()))?;
+            println!(
+                "imported {} conversations ({} messages) from {} ({} format); skipped {} already imported",
+                report.conversations_imported,
+                report.messages_imported,
+                file.display(),
+                report.format,
+                report.conversations_skipped
+            );
+            return Ok(());
+        }
+        Some(Command::Export) => {
+            let export = app.memory.export().await?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
+            return Ok(());
+        }
+        None => {}
     }
 
     if !cli.listen.ip().is_loopback() && !cli.allow_remote {

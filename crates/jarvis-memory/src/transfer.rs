@@ -322,14 +322,18 @@ pub(crate) fn import(
             report.conversations_skipped += 1;
             continue;
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO conversations (id, title, pinned, created_at, updated_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(
             (&c.id, &c.title, c.pinned, c.created_at.to_rfc3339(), c.updated_at.to_rfc3339(), &c.source),
         )?;
         for (seq, m) in c.messages.iter().enumerate() {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO messages (id, conversation_id, seq, role, content, status, provider, model, error, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(
                 rusqlite::params![
                     m.id,
                     c.id,

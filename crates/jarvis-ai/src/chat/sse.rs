@@ -72,8 +72,7 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send + 'static,
     E: std::fmt::Display + Send + 'static,
 {
-    let mut finish_seen = false;
-    tokens(bytes, move |_, data| {
+    tokens(bytes, |_, data| {
         if data.trim() == "[DONE]" {
             return Ok(Step::Done);
         }
@@ -84,16 +83,10 @@ where
                 message: error_message(&value),
             });
         }
-        let choice = &value["choices"][0];
-        if choice["finish_reason"].is_string() {
-            finish_seen = true;
-        }
-        match choice["delta"]["content"].as_str() {
-            Some(text) => Ok(Step::Text(text.to_owned())),
-            // Some servers (older llama.cpp) close after finish_reason without [DONE].
-            None if finish_seen => Ok(Step::Nothing),
-            None => Ok(Step::Nothing),
-        }
+        Ok(match value["choices"][0]["delta"]["content"].as_str() {
+            Some(text) => Step::Text(text.to_owned()),
+            None => Step::Nothing,
+        })
     })
 }
 

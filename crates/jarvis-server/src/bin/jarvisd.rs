@@ -1,5 +1,6 @@
 //! `jarvisd`: Jarvis's local server, and the command line for scripting.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use jarvis_app::{App, AppConfig, SecretsConfig, default_data_dir};
 use jarvis_server::{HostPolicy, JarvisdRuntime, serve};
+use jarvis_trading::report::BacktestReport;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
@@ -62,6 +64,43 @@ enum Command {
     },
     /// Print every conversation as Jarvis JSON (to import elsewhere).
     Export,
+    /// Run a strategy over OHLCV bars from a CSV file and print its trades
+    /// and statistics.
+    Backtest(BacktestArgs),
+}
+
+#[derive(Args)]
+struct BacktestArgs {
+    /// CSV with a timestamp column and Open, High, Low, Close, Volume.
+    #[arg(long, value_name = "FILE.csv")]
+    data: PathBuf,
+    /// sma-cross, rsi-reversion or breakout.
+    #[arg(long)]
+    strategy: String,
+    /// A strategy parameter as name=value (repeatable), e.g. fast=10.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Starting cash.
+    #[arg(long, default_value = "10000")]
+    cash: rust_decimal::Decimal,
+    /// Commission per leg as a fraction of the traded value (0.002 = 0.2 %).
+    #[arg(long, default_value = "0")]
+    commission: rust_decimal::Decimal,
+    /// Each new order first closes the open position and cancels pending orders.
+    #[arg(long)]
+    exclusive_orders: bool,
+    /// Print JSON: trades (ISO 8601 times, decimal strings) and statistics.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() && !value.is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!("expected NAME=VALUE, got {text:?}")),
+    }
 }
 
 fn main() -> Result<()> {
@@ -78,6 +117,9 @@ fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Some(Command::Backtest(args)) = &cli.command {
+        return backtest(args);
+    }
     let data_dir = match cli.profile.data_dir {
         Some(dir) => dir,
         None => {
@@ -120,7 +162,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&export)?);
             return Ok(());
         }
-        None => {}
+        Some(Command::Backtest(_)) | None => {}
     }
 
     if !cli.listen.ip().is_loopback() && !cli.allow_remote {
@@ -145,6 +187,70 @@ async fn run(cli: Cli) -> Result<()> {
         let _ = shutdown.send(true);
     });
     server.wait().await.context("the server failed")
+}
+
+fn backtest(args: &BacktestArgs) -> Result<()> {
+    let params: BTreeMap<String, String> = args.params.iter().cloned().collect();
+    let mut strategy = jarvis_trading::strategy::build(&args.strategy, &params)?;
+    let bars = jarvis_trading::load_csv(&args.data)
+        .with_context(|| format!("cannot use {}", args.data.display()))?;
+    let config = jarvis_trading::BacktestConfig {
+        cash: args.cash,
+        commission: args.commission,
+        exclusive_orders: args.exclusive_orders,
+        curve_points: 0,
+    };
+    let result = jarvis_trading::run(&bars, strategy.as_mut(), &config)?;
+    let report = BacktestReport::new(&args.strategy, params, &config, &bars, result, false);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let s = &report.stats;
+    println!(
+        "{} over {} bars, {} → {}",
+        report.strategy, s.bars, s.start, s.end
+    );
+    println!(
+        "{:>5} {:>12} {:>8} {:>8} {:>14} {:>14} {:>14}",
+        "#", "size", "entry", "exit", "entry price", "exit price", "P&L"
+    );
+    for (n, t) in report.trades.iter().enumerate() {
+        println!(
+            "{:>5} {:>12} {:>8} {:>8} {:>14} {:>14} {:>14}",
+            n + 1,
+            t.size,
+            t.entry_bar,
+            t.exit_bar,
+            t.entry_price,
+            t.exit_price,
+            t.pnl.round_dp(2)
+        );
+    }
+    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.2}"));
+    println!("final equity   {}", s.equity_final.round_dp(2));
+    println!(
+        "return %       {:.2}   (buy and hold {:.2})",
+        s.return_pct, s.buy_and_hold_return_pct
+    );
+    println!("CAGR %         {}", pct(s.cagr_pct));
+    println!(
+        "Sharpe         {}   Sortino {}",
+        pct(s.sharpe),
+        pct(s.sortino)
+    );
+    println!("max drawdown % {:.2}", s.max_drawdown_pct);
+    println!(
+        "trades         {}   win rate % {}   profit factor {}",
+        s.trades,
+        pct(s.win_rate_pct),
+        pct(s.profit_factor)
+    );
+    println!(
+        "exposure %     {:.2}   open at the end {}",
+        s.exposure_pct, report.open_position
+    );
+    Ok(())
 }
 
 async fn wait_for_signal() {

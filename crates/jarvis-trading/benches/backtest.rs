@@ -1,0 +1,116 @@
+//! Backtest throughput: SMA(10, 20) crossover over one-minute bars.
+//!
+//! `cargo bench -p jarvis-trading --bench backtest [-- BARS [CSV]]`
+//! Writes a random-walk CSV of BARS bars (default 1,000,000) unless CSV is
+//! given, then reports loading the CSV and the engine separately.
+//! `scripts/bench-backtest` runs this beside backtesting.py and vectorbt on
+//! the same file.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use jarvis_trading::{BacktestConfig, load_csv, run, strategy};
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let count: usize = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let (path, _keep) = match args.get(1) {
+        Some(p) => (PathBuf::from(p), None),
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("bars.csv");
+            write_random_walk(&path, count);
+            (path, Some(dir))
+        }
+    };
+
+    let started = Instant::now();
+    let bars = load_csv(&path).expect("load bars");
+    let load = started.elapsed();
+    println!(
+        "load csv: {} bars in {:.1} ms ({:.2} M bars/s)",
+        bars.len(),
+        load.as_secs_f64() * 1e3,
+        bars.len() as f64 / load.as_secs_f64() / 1e6
+    );
+
+    let config = BacktestConfig {
+        cash: 10_000.into(),
+        commission: "0.002".parse().unwrap(),
+        exclusive_orders: true,
+        curve_points: 2_000,
+    };
+    let mut best = f64::MAX;
+    let mut trades = 0;
+    for _ in 0..7 {
+        let mut s = strategy::build("sma-cross", &BTreeMap::new()).unwrap();
+        let started = Instant::now();
+        let result = run(&bars, s.as_mut(), &config).expect("backtest");
+        best = best.min(started.elapsed().as_secs_f64());
+        trades = result.trades.len();
+    }
+    {
+        let mut s = strategy::build("sma-cross", &BTreeMap::new()).unwrap();
+        let started = Instant::now();
+        let closes = strategy::fixed_closes(&bars).unwrap();
+        s.prepare(&strategy::Series::with_closes(&bars, &closes))
+            .unwrap();
+        println!(
+            "prepare only: {:.2} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    println!(
+        "engine sma-cross(10,20): {} bars, {} trades, best of 7 {:.2} ms = {:.1} M bars/s",
+        bars.len(),
+        trades,
+        best * 1e3,
+        bars.len() as f64 / best / 1e6
+    );
+}
+
+/// A deterministic random walk (xorshift), prices with 2 decimals.
+fn write_random_walk(path: &std::path::Path, count: usize) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create csv"));
+    writeln!(out, "timestamp,Open,High,Low,Close,Volume").unwrap();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let start = 1_577_836_800i64; // 2020-01-01T00:00:00Z
+    let mut cents: i64 = 10_000;
+    for i in 0..count as i64 {
+        let open = cents;
+        let close = (open + (next() % 41) as i64 - 20).max(100);
+        let high = open.max(close) + (next() % 10) as i64;
+        let low = (open.min(close) - (next() % 10) as i64).max(1);
+        cents = close;
+        let ts = chrono::DateTime::from_timestamp(start + i * 60, 0).unwrap();
+        writeln!(
+            out,
+            "{},{}.{:02},{}.{:02},{}.{:02},{}.{:02},{}",
+            ts.format("%Y-%m-%d %H:%M:%S"),
+            open / 100,
+            open % 100,
+            high / 100,
+            high % 100,
+            low / 100,
+            low % 100,
+            close / 100,
+            close % 100,
+            100 + next() % 1000
+        )
+        .unwrap();
+    }
+}

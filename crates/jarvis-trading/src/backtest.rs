@@ -1,0 +1,626 @@
+//! The backtester: bars through a strategy, filled by backtesting.py's rules.
+//!
+//! The rules, as backtesting.py 0.6.6 applies them (margin 1, no spread, no
+//! hedging, no trade-on-close):
+//! - an order placed at bar `i`'s close fills at bar `i + 1`'s open;
+//! - "all equity" orders buy `floor(margin_available / (open × (1 + commission)))`
+//!   units, where margin available is equity minus the value of open trades
+//!   at the current close; an order that cannot buy one unit is cancelled;
+//! - commission is charged on both legs at the raw fill price;
+//! - with exclusive orders, a new order first cancels pending ones and closes
+//!   every open trade at the same open; without, an opposite order closes
+//!   trades first-in first-out and opens the rest;
+//! - equity is cash plus open trades marked at each bar's close; trades
+//!   still open at the end are not counted, but their mark is in the final
+//!   equity.
+//!
+//! Money is `Decimal` throughout; only the statistics are ratios in f64.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::bars::Bar;
+use crate::stats::{EquityStats, Stats, compute_stats};
+use crate::strategy::{Action, Exposure, Series, Strategy, StrategyError};
+
+#[derive(Debug, Clone)]
+pub struct BacktestConfig {
+    pub cash: Decimal,
+    /// Relative commission per leg, e.g. 0.002 for 0.2 %.
+    pub commission: Decimal,
+    pub exclusive_orders: bool,
+    /// About how many points to keep in the equity curve (at least the first
+    /// and last bars); `usize::MAX` keeps every bar.
+    pub curve_points: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BacktestError {
+    #[error("cash: must be positive, got {0}")]
+    Cash(Decimal),
+    #[error("commission: must be from 0 to less than 1, got {0}")]
+    Commission(Decimal),
+    #[error("the data holds no bars")]
+    NoBars,
+    #[error(
+        "prices, cash or commission are too large or carry too many decimal places to account exactly"
+    )]
+    TooPrecise,
+    #[error(transparent)]
+    Strategy(#[from] StrategyError),
+}
+
+/// A closed trade. Bars are indexes into the input; sizes are signed units
+/// (negative for a short).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trade {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub size: Decimal,
+    pub entry_bar: usize,
+    pub exit_bar: usize,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub entry_price: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub exit_price: Decimal,
+    /// Profit after both commissions.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub pnl: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub commission: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct BacktestResult {
+    pub trades: Vec<Trade>,
+    /// Equity at each bar's close (the warm-up bars hold the first value).
+    pub equity: EquityCurve,
+    /// Units still held at the end (not in `trades`).
+    pub open_position: Decimal,
+    pub stats: Stats,
+}
+
+/// Equity at the close of every `stride`-th bar, and of the last bar:
+/// enough for a chart, without storing a million points. A stride of 1
+/// keeps every bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EquityCurve {
+    pub stride: usize,
+    /// (bar index, equity).
+    pub points: Vec<(usize, Decimal)>,
+}
+
+impl EquityCurve {
+    /// Equity at bar `i`, when that bar was kept.
+    pub fn at(&self, i: usize) -> Option<Decimal> {
+        self.points
+            .iter()
+            .find(|(bar, _)| *bar == i)
+            .map(|(_, e)| *e)
+    }
+
+    pub fn last(&self) -> Option<Decimal> {
+        self.points.last().map(|(_, e)| *e)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OpenTrade {
+    size: i64,
+    entry_bar: usize,
+    /// At the price scale.
+    entry_price: i128,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Order {
+    /// Buy (+1) or sell (−1) with all available equity.
+    AllEquity(i8),
+    /// Close the open trade with this entry bar (unique per open trade).
+    CloseTrade(usize),
+}
+
+/// Exact fixed-point scales: prices are integers of 10^-`price` units and
+/// money of 10^-`money` units, where `money` ≥ `price` + commission's
+/// scale, so fees and every sum of them are exact integers. This keeps the
+/// per-bar loop in i128 arithmetic (a few ns) instead of `Decimal` (tens).
+#[derive(Debug, Clone, Copy)]
+struct Scales {
+    price: u32,
+    money: u32,
+    /// 10^(money − price): a price as money.
+    price_to_money: i128,
+    /// 10^(money − price − commission scale): price × commission as money.
+    fee_to_money: i128,
+    /// Commission as an integer at its own scale, and that scale's 10^n.
+    commission: i128,
+    commission_one: i128,
+}
+
+/// Money beyond these scales or sizes can't be held exactly.
+const MAX_SCALE: u32 = 24;
+
+fn pow10(n: u32) -> i128 {
+    10i128.pow(n)
+}
+
+/// `value` as an integer at `scale` (≥ its own scale).
+fn to_fixed(value: Decimal, scale: u32) -> i128 {
+    value.mantissa() * pow10(scale - value.scale())
+}
+
+/// The largest position (all cash at the lowest price) marked at the
+/// highest price must stay far inside i128 at the money scale, leaving room
+/// for equity to grow; checked once so the loop needs no overflow checks.
+fn fits_in_i128(prices: &Prices, cash: i128, scales: &Scales) -> bool {
+    let lowest = prices.lowest.max(1);
+    let units = cash / (lowest * scales.price_to_money) + 1;
+    i64::try_from(units).is_ok()
+        && units
+            .checked_mul(prices.highest)
+            .and_then(|v| v.checked_mul(scales.price_to_money))
+            .is_some_and(|v| v < 10i128.pow(32))
+}
+
+/// Closes as integers at the price scale, read once (every bar needs its
+/// close; opens are only read at fills). i64 keeps them half the size of
+/// i128: memory traffic, not arithmetic, is the loop's cost.
+struct Prices {
+    scale: u32,
+    close: Vec<i64>,
+    lowest: i128,
+    highest: i128,
+}
+
+impl Prices {
+    fn new(bars: &[Bar], scale: u32) -> Result<Self, BacktestError> {
+        let (mut lowest, mut highest) = (i64::MAX, 0i64);
+        let mut close = Vec::with_capacity(bars.len());
+        for bar in bars {
+            let (open, c) = (
+                fixed_price(bar.open, scale)?,
+                fixed_price(bar.close, scale)?,
+            );
+            lowest = lowest
+                .min(if open > 0 { open } else { i64::MAX })
+                .min(if c > 0 { c } else { i64::MAX });
+            highest = highest.max(open).max(c);
+            close.push(c);
+        }
+        Ok(Self {
+            scale,
+            close,
+            lowest: i128::from(lowest.min(highest).max(1)),
+            highest: i128::from(highest.max(1)),
+        })
+    }
+}
+
+fn fixed_price(value: Decimal, scale: u32) -> Result<i64, BacktestError> {
+    const POWERS: [i128; 19] = {
+        let mut p = [1i128; 19];
+        let mut i = 1;
+        while i < 19 {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    let power = POWERS
+        .get((scale - value.scale()) as usize)
+        .ok_or(BacktestError::TooPrecise)?;
+    i64::try_from(value.mantissa() * power).map_err(|_| BacktestError::TooPrecise)
+}
+
+impl Scales {
+    fn new(bars: &[Bar], config: &BacktestConfig) -> Result<Self, BacktestError> {
+        let price = bars
+            .iter()
+            .map(|b| b.open.scale().max(b.close.scale()))
+            .max()
+            .unwrap_or(0);
+        let commission_scale = config.commission.scale();
+        let money = (price + commission_scale).max(config.cash.scale());
+        if money > MAX_SCALE {
+            return Err(BacktestError::TooPrecise);
+        }
+        Ok(Self {
+            price,
+            money,
+            price_to_money: pow10(money - price),
+            fee_to_money: pow10(money - price - commission_scale),
+            commission: to_fixed(config.commission, commission_scale),
+            commission_one: pow10(commission_scale),
+        })
+    }
+
+    fn money(&self, value: i128) -> Decimal {
+        Decimal::from_i128_with_scale(value, self.money).normalize()
+    }
+}
+
+struct Broker<'a> {
+    bars: &'a [Bar],
+    prices: &'a Prices,
+    scales: Scales,
+    exclusive: bool,
+    /// Money scale.
+    cash: i128,
+    trades: Vec<OpenTrade>,
+    /// Sum of open sizes, and of size × entry price (price scale): equity is
+    /// then one multiply per bar.
+    position: i64,
+    cost: i128,
+    orders: Vec<Order>,
+    closed: Vec<Trade>,
+}
+
+impl Broker<'_> {
+    fn open(&self, i: usize) -> i128 {
+        // Validated by the same conversion when the prices were read.
+        fixed_price(self.bars[i].open, self.prices.scale).map_or(0, i128::from)
+    }
+
+    #[inline]
+    fn close(&self, i: usize) -> i128 {
+        i128::from(self.prices.close[i])
+    }
+
+    fn fee(&self, units: i64, price: i128) -> i128 {
+        i128::from(units).abs() * price * self.scales.commission * self.scales.fee_to_money
+    }
+
+    #[inline]
+    fn equity(&self, last: i128) -> i128 {
+        self.cash + (i128::from(self.position) * last - self.cost) * self.scales.price_to_money
+    }
+
+    fn margin_available(&self, last: i128) -> i128 {
+        let used: i128 = self
+            .trades
+            .iter()
+            .map(|t| i128::from(t.size).abs() * last)
+            .sum();
+        (self.equity(last) - used * self.scales.price_to_money).max(0)
+    }
+
+    fn place(&mut self, action: Action) {
+        let closes_all = self.exclusive || action == Action::Close;
+        if self.exclusive {
+            self.orders.retain(|o| matches!(o, Order::CloseTrade(_)));
+        }
+        if closes_all {
+            for t in &self.trades {
+                self.orders.push(Order::CloseTrade(t.entry_bar));
+            }
+        }
+        match action {
+            Action::Buy => self.orders.push(Order::AllEquity(1)),
+            Action::Sell => self.orders.push(Order::AllEquity(-1)),
+            Action::Close => {}
+        }
+    }
+
+    fn close_trade(&mut self, index: usize, price: i128, bar: usize) {
+        let t = self.trades.remove(index);
+        self.close_units(t, t.size, price, bar);
+    }
+
+    /// Closes `units` (same sign as the trade) of trade `t` at `price`.
+    fn close_units(&mut self, t: OpenTrade, units: i64, price: i128, bar: usize) {
+        let exit_fee = self.fee(units, price);
+        let gross = i128::from(units) * (price - t.entry_price) * self.scales.price_to_money;
+        self.cash += gross - exit_fee;
+        self.position -= units;
+        self.cost -= i128::from(units) * t.entry_price;
+        let commission = exit_fee + self.fee(units, t.entry_price);
+        let price_decimal =
+            |p: i128| Decimal::from_i128_with_scale(p, self.scales.price).normalize();
+        self.closed.push(Trade {
+            size: Decimal::from(units),
+            entry_bar: t.entry_bar,
+            exit_bar: bar,
+            entry_price: price_decimal(t.entry_price),
+            exit_price: price_decimal(price),
+            pnl: self.scales.money(gross - commission),
+            commission: self.scales.money(commission),
+        });
+    }
+
+    /// Fills pending orders at bar `i`'s open.
+    fn process(&mut self, i: usize) {
+        let (open, last) = (self.open(i), self.close(i));
+        let orders = std::mem::take(&mut self.orders);
+        for order in orders {
+            match order {
+                Order::CloseTrade(entry_bar) => {
+                    if let Some(k) = self.trades.iter().position(|t| t.entry_bar == entry_bar) {
+                        self.close_trade(k, open, i);
+                    }
+                }
+                Order::AllEquity(direction) => self.fill_all_equity(direction, open, last, i),
+            }
+        }
+    }
+
+    fn fill_all_equity(&mut self, direction: i8, price: i128, last: i128, i: usize) {
+        // price × (1 + commission), as money.
+        let per_unit = price
+            * (self.scales.commission_one + self.scales.commission)
+            * self.scales.fee_to_money;
+        if per_unit <= 0 {
+            return;
+        }
+        let Ok(units) = i64::try_from(self.margin_available(last) / per_unit) else {
+            return;
+        };
+        if units == 0 {
+            return; // cannot afford one unit: the broker cancels it
+        }
+        let mut need = units * i64::from(direction);
+        // Opposite trades close first-in first-out.
+        while need != 0 {
+            let Some(k) = self
+                .trades
+                .iter()
+                .position(|t| t.size.signum() != need.signum())
+            else {
+                break;
+            };
+            let t = self.trades[k];
+            if need.abs() >= t.size.abs() {
+                self.close_trade(k, price, i);
+                need += t.size;
+            } else {
+                self.trades[k].size += need;
+                self.close_units(t, -need, price, i);
+                need = 0;
+            }
+        }
+        if need == 0 || i128::from(need).abs() * per_unit > self.margin_available(last) {
+            return; // nothing left to open, or not enough margin after the closes
+        }
+        self.cash -= self.fee(need, price);
+        self.position += need;
+        self.cost += i128::from(need) * price;
+        self.trades.push(OpenTrade {
+            size: need,
+            entry_bar: i,
+            entry_price: price,
+        });
+    }
+
+    fn exposure(&self) -> Exposure {
+        match self.position.signum() {
+            1 => Exposure::Long,
+            -1 => Exposure::Short,
+            _ => Exposure::Flat,
+        }
+    }
+}
+
+/// Runs `strategy` over `bars`.
+pub fn run(
+    bars: &[Bar],
+    strategy: &mut dyn Strategy,
+    config: &BacktestConfig,
+) -> Result<BacktestResult, BacktestError> {
+    if config.cash <= Decimal::ZERO {
+        return Err(BacktestError::Cash(config.cash));
+    }
+    if config.commission < Decimal::ZERO || config.commission >= Decimal::ONE {
+        return Err(BacktestError::Commission(config.commission));
+    }
+    if bars.is_empty() {
+        return Err(BacktestError::NoBars);
+    }
+    let scales = Scales::new(bars, config)?;
+    let prices = Prices::new(bars, scales.price)?;
+    let cash = to_fixed(config.cash, scales.money);
+    if !fits_in_i128(&prices, cash, &scales) {
+        return Err(BacktestError::TooPrecise);
+    }
+    strategy.prepare(&Series::with_closes(bars, &prices.close))?;
+    let mut broker = Broker {
+        bars,
+        prices: &prices,
+        scales,
+        exclusive: config.exclusive_orders,
+        cash,
+        trades: Vec::new(),
+        position: 0,
+        cost: 0,
+        orders: Vec::new(),
+        closed: Vec::new(),
+    };
+    let n = bars.len();
+    let start = (strategy.warmup() + 1).min(n);
+    let stride = n.div_ceil(config.curve_points.max(1)).max(1);
+    let money = |v: i128| Decimal::from_i128_with_scale(v, scales.money).normalize();
+    let mut curve: Vec<(usize, Decimal)> = Vec::with_capacity(config.curve_points.min(n) + 1);
+    let mut stats = EquityStats::new(scales.money, cash);
+    // The warm-up holds the starting cash (backtesting.py back-fills it with
+    // the first computed equity, which is the same: nothing trades before).
+    for i in 0..start {
+        if i > 0 {
+            stats.push(cash);
+        }
+        if i % stride == 0 {
+            curve.push((i, money(cash)));
+        }
+    }
+    let mut out_of_money = false;
+    for i in start..n {
+        if !broker.orders.is_empty() {
+            broker.process(i);
+        }
+        let mut value = broker.equity(broker.close(i));
+        if value <= 0 && !out_of_money {
+            // Out of money: close everything and stop, as backtesting.py does.
+            while !broker.trades.is_empty() {
+                broker.close_trade(0, broker.close(i), i);
+            }
+            broker.cash = 0;
+            out_of_money = true;
+        }
+        if out_of_money {
+            value = 0;
+        }
+        stats.push(value);
+        if i % stride == 0 || i == n - 1 {
+            curve.push((i, money(value)));
+        }
+        if !out_of_money && let Some(action) = strategy.next(i, broker.exposure()) {
+            broker.place(action);
+        }
+    }
+    if start == n && !(n - 1).is_multiple_of(stride) {
+        curve.push((n - 1, money(cash)));
+    }
+    let open_entry_bars: Vec<usize> = broker.trades.iter().map(|t| t.entry_bar).collect();
+    let stats = compute_stats(bars, &stats, &broker.closed, &open_entry_bars, config.cash);
+    let equity = EquityCurve {
+        stride,
+        points: curve,
+    };
+    Ok(BacktestResult {
+        trades: broker.closed,
+        equity,
+        open_position: Decimal::from(broker.position),
+        stats,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::SmaCross;
+    use chrono::{TimeZone, Utc};
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn bar(i: usize, open: &str, close: &str) -> Bar {
+        let (o, c) = (d(open), d(close));
+        Bar {
+            ts: Utc.timestamp_opt(i as i64 * 86_400, 0).unwrap(),
+            open: o,
+            high: o.max(c),
+            low: o.min(c),
+            close: c,
+            volume: Decimal::ONE,
+        }
+    }
+
+    /// A strategy that plays back a fixed script of actions.
+    struct Script(Vec<(usize, Action)>);
+    impl Strategy for Script {
+        fn warmup(&self) -> usize {
+            0
+        }
+        fn prepare(&mut self, _: &Series) -> Result<(), StrategyError> {
+            Ok(())
+        }
+        fn next(&mut self, i: usize, _: Exposure) -> Option<Action> {
+            self.0.iter().find(|(at, _)| *at == i).map(|(_, a)| *a)
+        }
+    }
+
+    fn config(exclusive: bool) -> BacktestConfig {
+        BacktestConfig {
+            cash: d("1000"),
+            commission: d("0.01"),
+            exclusive_orders: exclusive,
+            curve_points: usize::MAX,
+        }
+    }
+
+    #[test]
+    fn fills_at_next_open_with_commission_on_both_legs() {
+        let bars = vec![
+            bar(0, "10", "10"),
+            bar(1, "10", "10"),
+            bar(2, "9", "11"),
+            bar(3, "12", "12"),
+            bar(4, "12", "13"),
+        ];
+        let mut s = Script(vec![(1, Action::Buy), (3, Action::Close)]);
+        let r = run(&bars, &mut s, &config(true)).unwrap();
+        // floor(1000 / (9 × 1.01)) = 110 units at bar 2's open.
+        assert_eq!(r.trades.len(), 1);
+        let t = &r.trades[0];
+        assert_eq!((t.size, t.entry_bar, t.exit_bar), (d("110"), 2, 4));
+        assert_eq!((t.entry_price, t.exit_price), (d("9"), d("12")));
+        // 110 × 3 − 0.01 × 110 × (9 + 12)
+        assert_eq!(t.pnl, d("330") - d("23.10"));
+        assert_eq!(r.equity.at(2), Some(d("1000") - d("9.90") + d("220")));
+        assert_eq!(r.equity.last().unwrap(), d("1306.90"));
+    }
+
+    #[test]
+    fn exclusive_reversal_closes_then_opens_at_the_same_open() {
+        let bars = vec![
+            bar(0, "10", "10"),
+            bar(1, "10", "10"),
+            bar(2, "10", "10"),
+            bar(3, "8", "8"),
+            bar(4, "8", "8"),
+        ];
+        let mut s = Script(vec![(1, Action::Buy), (2, Action::Sell)]);
+        let r = run(&bars, &mut s, &config(true)).unwrap();
+        assert_eq!(r.trades.len(), 1, "the short is still open");
+        assert_eq!((r.trades[0].entry_bar, r.trades[0].exit_bar), (2, 3));
+        assert!(r.open_position < Decimal::ZERO);
+        // Long 99 @10 → closed @8: cash = 1000 − 9.9 − 198 − 7.92 = 784.18;
+        // short floor(784.18 / 8.08) = 97 @8, fee 7.76.
+        assert_eq!(r.open_position, d("-97"));
+        assert_eq!(r.equity.last().unwrap(), d("784.18") - d("7.76"));
+    }
+
+    #[test]
+    fn non_exclusive_opposite_order_nets_against_the_open_trade() {
+        let bars = vec![
+            bar(0, "10", "10"),
+            bar(1, "10", "10"),
+            bar(2, "10", "10"),
+            bar(3, "10", "10"),
+        ];
+        let mut s = Script(vec![(1, Action::Buy), (2, Action::Sell)]);
+        let r = run(&bars, &mut s, &config(false)).unwrap();
+        // At bar 3 the long (99 units at 10) ties up all but 0.10 of the
+        // margin, so the sell sizes to floor(0.10 / 10.1) = 0 and is
+        // cancelled: nothing changes.
+        assert_eq!(r.trades.len(), 0);
+        assert_eq!(r.open_position, d("99"));
+    }
+
+    #[test]
+    fn refuses_amounts_it_cannot_hold_exactly() {
+        let bars = vec![bar(0, "0.000000000001", "1000000000000"), bar(1, "1", "1")];
+        let mut c = config(true);
+        c.cash = d("1000000000000");
+        let mut s = Script(vec![]);
+        assert_eq!(
+            run(&bars, &mut s, &c).unwrap_err(),
+            BacktestError::TooPrecise
+        );
+    }
+
+    #[test]
+    fn refuses_bad_cash_and_commission() {
+        let bars = vec![bar(0, "1", "1")];
+        let mut s = SmaCross::new(1, 2);
+        let mut c = config(true);
+        c.cash = Decimal::ZERO;
+        assert_eq!(
+            run(&bars, &mut s, &c).unwrap_err().to_string(),
+            "cash: must be positive, got 0"
+        );
+        c.cash = d("10");
+        c.commission = d("1");
+        assert!(matches!(
+            run(&bars, &mut s, &c),
+            Err(BacktestError::Commission(_))
+        ));
+    }
+}

@@ -5,6 +5,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod trading_commands;
 mod tray;
 
 use std::path::PathBuf;
@@ -77,6 +78,24 @@ fn main() -> anyhow::Result<()> {
             commands::search_messages,
             commands::detect_local_servers,
             commands::provider_models,
+            trading_commands::trading_account,
+            trading_commands::place_order,
+            trading_commands::list_orders,
+            trading_commands::cancel_order,
+            trading_commands::cancel_all_orders,
+            trading_commands::list_fills,
+            trading_commands::list_positions,
+            trading_commands::set_kill_switch,
+            trading_commands::set_risk_limits,
+            trading_commands::audit_entries,
+            trading_commands::verify_audit,
+            trading_commands::market_quotes,
+            trading_commands::market_bars,
+            trading_commands::list_replays,
+            trading_commands::start_replay,
+            trading_commands::stop_replay,
+            trading_commands::backtest_strategies,
+            trading_commands::run_backtest,
         ])
         .setup(|app| {
             tray::build(app.handle())?;

@@ -21,6 +21,7 @@ use jarvis_ai::chat::ChatService;
 use jarvis_core::{ErrorKind, EventBus, Problem, ProblemSource};
 use jarvis_memory::MemoryService;
 use jarvis_store::{Database, DbError, SecretError, SecretStore};
+use jarvis_trading::{MarketService, TradingService};
 
 /// The file name of the profile database inside the data directory.
 pub const DATABASE_FILE: &str = "jarvis.db";
@@ -35,6 +36,8 @@ pub enum AppError {
     Invalid { field: &'static str, reason: String },
     #[error("{0}")]
     NotSupported(String),
+    #[error(transparent)]
+    Trading(#[from] jarvis_trading::TradingError),
 }
 
 impl ProblemSource for AppError {
@@ -46,6 +49,7 @@ impl ProblemSource for AppError {
             AppError::NotSupported(reason) => {
                 Problem::new(ErrorKind::NotSupported, "not_supported", reason)
             }
+            AppError::Trading(e) => e.problem(),
         }
     }
 }
@@ -59,6 +63,8 @@ pub struct App {
     pub providers: ProviderService,
     pub memory: MemoryService,
     pub chat: ChatService,
+    pub trading: TradingService,
+    pub market: MarketService,
     server_runtime: Arc<dyn ServerRuntime>,
 }
 
@@ -74,6 +80,8 @@ impl App {
         let providers = ProviderService::new(db.clone(), secrets.clone(), bus.clone());
         let memory = MemoryService::new(db.clone(), bus.clone());
         let chat = ChatService::new(providers.clone(), memory.clone(), bus.clone());
+        let trading = TradingService::open_blocking(db.clone(), bus.clone())?;
+        let market = MarketService::new(trading.clone(), bus.clone());
         tracing::info!(
             data_dir = %config.data_dir.display(),
             secrets = secrets.backend().label(),
@@ -87,6 +95,8 @@ impl App {
             providers,
             memory,
             chat,
+            trading,
+            market,
             server_runtime,
         }))
     }

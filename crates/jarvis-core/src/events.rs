@@ -34,6 +34,42 @@ pub enum Event {
         conversation_id: String,
         message_id: String,
     },
+    /// An order was accepted, filled (partly), cancelled or rejected.
+    OrderUpdated {
+        order_id: String,
+        symbol: String,
+        state: String,
+    },
+    /// An order (partly) filled; amounts are decimal strings.
+    OrderFilled {
+        order_id: String,
+        symbol: String,
+        side: String,
+        qty: String,
+        price: String,
+    },
+    /// Account, positions, orders, risk settings or the kill switch changed:
+    /// re-read them.
+    TradingChanged,
+    /// A symbol's latest price (decimal string; time RFC 3339 UTC).
+    Quote {
+        symbol: String,
+        price: String,
+        time: String,
+    },
+    /// A bar of market data arrived (a replay or a live feed); `time` is
+    /// Unix seconds, prices and volume decimal strings.
+    MarketBar {
+        symbol: String,
+        time: i64,
+        open: String,
+        high: String,
+        low: String,
+        close: String,
+        volume: String,
+    },
+    /// A market-data replay started, advanced a lot, or ended.
+    ReplayChanged { symbol: String, running: bool },
 }
 
 /// A `tokio::sync::broadcast` bus. Cloning gives another handle to the same bus.

@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use jarvis_core::{ErrorKind, Problem};
 use serde::de::DeserializeOwned;
 
-use crate::MAX_BODY_BYTES;
 use crate::error::ApiError;
 
 /// Like `axum::Json`, but bad JSON, unknown or missing fields, wrong types and
@@ -40,7 +39,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
                     ApiError(Problem::new(
                         ErrorKind::TooLarge,
                         "body_too_large",
-                        format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+                        "the body is larger than this endpoint accepts".to_string(),
                     ))
                     .into_response()
                 } else {

@@ -10,6 +10,7 @@ mod json;
 mod openai;
 mod routes;
 mod runtime;
+mod trading;
 mod ui;
 
 pub use error::ApiError;

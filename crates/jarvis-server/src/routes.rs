@@ -28,6 +28,7 @@ pub(crate) fn api() -> Router<ServerState> {
         .route("/settings/server", get(get_server).put(set_server))
         .route("/events", get(crate::events::subscribe))
         .merge(chat())
+        .merge(crate::trading::routes())
         .fallback(not_found)
 }
 

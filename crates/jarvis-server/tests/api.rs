@@ -342,3 +342,141 @@ async fn local_server_detection_and_model_lists_answer_over_the_api() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
     assert_eq!(problem["code"], "not_found");
 }
+
+/// Daily bars as CSV: a zig-zag so SMA(3, 5) crosses both ways.
+fn zigzag_csv(days: usize) -> String {
+    let mut csv = String::from("timestamp,Open,High,Low,Close,Volume\n");
+    for day in 0..days {
+        let phase = (day % 20) as i64;
+        let close = 100
+            + if phase < 10 {
+                phase * 2
+            } else {
+                (20 - phase) * 2
+            };
+        let date =
+            chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Days::new(day as u64);
+        csv.push_str(&format!(
+            "{date},{close},{},{},{close},100000\n",
+            close + 1,
+            close - 1
+        ));
+    }
+    csv
+}
+
+#[tokio::test]
+async fn trading_orders_refusals_kill_switch_and_audit_over_http() {
+    let api = api().await;
+    // No price yet: refused, naming the field.
+    let order = json!({"symbol": "AAPL", "side": "buy", "qty": "5", "type": "market"});
+    let (status, body) = api.json("POST", "/api/v1/orders", order.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "symbol");
+
+    // A replay at full speed gives AAPL a price.
+    let (status, body) = api
+        .json(
+            "POST",
+            "/api/v1/market/replays",
+            json!({"symbol": "AAPL", "csv": zigzag_csv(30), "speed": 0.0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for _ in 0..100 {
+        let (_, quotes) = api.get("/api/v1/market/quotes").await;
+        if quotes.as_array().is_some_and(|q| !q.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (status, body) = api.json("POST", "/api/v1/orders", order.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["state"], "filled");
+    let (_, positions) = api.get("/api/v1/positions").await;
+    assert_eq!(positions[0]["qty"], "5");
+    let (_, bars) = api.get("/api/v1/market/bars?symbol=AAPL").await;
+    assert!(!bars.as_array().unwrap().is_empty());
+
+    // Bad input names the field.
+    let (status, body) = api
+        .json(
+            "POST",
+            "/api/v1/orders",
+            json!({"symbol": "AAPL", "side": "buy", "qty": "-1", "type": "market"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("qty"))
+    );
+    let (status, _) = api
+        .json(
+            "POST",
+            "/api/v1/orders",
+            json!({"symbol": "AAPL", "side": "hold", "qty": "1", "type": "market"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The kill switch blocks the next order and names itself.
+    let (status, account) = api
+        .json("POST", "/api/v1/risk/kill-switch", json!({"engaged": true}))
+        .await;
+    assert_eq!(
+        (status, account["kill_switch"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (status, body) = api.json("POST", "/api/v1/orders", order).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (body["code"].as_str(), body["field"].as_str()),
+        (Some("risk_rejected"), Some("kill_switch"))
+    );
+
+    let (status, verified) = api.json("POST", "/api/v1/audit/verify", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verified["ok"], true);
+    let (_, entries) = api.get("/api/v1/audit?limit=3").await;
+    assert_eq!(entries[0]["kind"], "order_refused");
+    let (_, account) = api.get("/api/v1/account").await;
+    assert_eq!(account["broker"], "paper");
+}
+
+#[tokio::test]
+async fn backtests_take_large_csv_bodies_and_name_bad_lines() {
+    let api = api().await;
+    let csv = zigzag_csv(3_000); // well over the 64 KiB default body limit
+    assert!(csv.len() > 64 * 1024);
+    let request = json!({
+        "strategy": "sma-cross", "params": {"fast": "3", "slow": "5"},
+        "cash": "10000", "commission": "0.002", "exclusive_orders": true, "csv": csv,
+    });
+    let (status, report) = api.json("POST", "/api/v1/backtests", request).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(report["stats"]["trades"].as_u64().unwrap() > 10);
+    let curve = report["equity_curve"].as_array().unwrap();
+    assert!(curve.len() <= 501 && curve.len() > 100);
+
+    let bad = "Date,Open,High,Low,Close,Volume\n2024-01-01,1,2,1,1,5\n2024-01-02,1,2,1,oops,5\n";
+    let (status, body) = api
+        .json(
+            "POST",
+            "/api/v1/backtests",
+            json!({"strategy": "sma-cross", "cash": "1000", "commission": "0", "csv": bad}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "csv");
+    assert!(
+        body["message"].as_str().unwrap().contains("line 3"),
+        "{body}"
+    );
+    let (_, strategies) = api.get("/api/v1/backtests/strategies").await;
+    assert_eq!(strategies[0]["name"], "sma-cross");
+
+    // Other routes keep the small limit.
+    let big = json!({"symbol": "AAPL", "side": "buy", "qty": "1", "type": "market", "client_order_id": "x".repeat(70_000)});
+    let (status, _) = api.json("POST", "/api/v1/orders", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}

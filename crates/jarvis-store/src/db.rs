@@ -133,6 +133,16 @@ impl Database {
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
+    /// Runs `f` with the connection on this thread: for start-up code that
+    /// is not async yet. Never call it from an async task (it blocks).
+    pub fn call_blocking<T, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
     /// The schema version of the open database.
     pub async fn schema_version(&self) -> Result<u32, DbError> {
         self.call(|conn| Ok(user_version(conn)?)).await

@@ -8,6 +8,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/0002_conversations.sql"),
     include_str!("../../../migrations/0003_recall.sql"),
     include_str!("../../../migrations/0004_import.sql"),
+    include_str!("../../../migrations/0005_trading.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

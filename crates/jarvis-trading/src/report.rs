@@ -119,3 +119,99 @@ impl BacktestReport {
         }
     }
 }
+
+/// `POST /api/v1/backtests`: a strategy over CSV bars sent in the body.
+#[derive(Debug, Clone, serde::Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct BacktestRequest {
+    pub strategy: String,
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub cash: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub commission: Decimal,
+    #[serde(default)]
+    pub exclusive_orders: bool,
+    /// CSV text: a timestamp column and Open, High, Low, Close, Volume.
+    pub csv: String,
+}
+
+/// A strategy the backtester offers, with its parameters and defaults.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct StrategyInfo {
+    pub name: String,
+    pub params: Vec<StrategyParam>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct StrategyParam {
+    pub name: String,
+    pub default: String,
+}
+
+pub fn strategies() -> Vec<StrategyInfo> {
+    crate::strategy::STRATEGIES
+        .iter()
+        .map(|(name, params)| StrategyInfo {
+            name: name.to_string(),
+            params: params
+                .iter()
+                .map(|(n, d)| StrategyParam {
+                    name: n.to_string(),
+                    default: d.to_string(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Why a backtest request could not run: the field and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct BacktestRequestError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+/// Points kept in the equity curve sent to the UI.
+pub const CURVE_POINTS: usize = 500;
+
+/// Parses the CSV, runs the strategy, and reports with an equity curve.
+pub fn run_request(request: BacktestRequest) -> Result<BacktestReport, BacktestRequestError> {
+    use crate::backtest::BacktestError;
+    use crate::strategy::StrategyError;
+    let fail = |field, reason: String| BacktestRequestError { field, reason };
+    let mut strategy =
+        crate::strategy::build(&request.strategy, &request.params).map_err(|e| match e {
+            StrategyError::Unknown(_) => fail("strategy", e.to_string()),
+            _ => fail("params", e.to_string()),
+        })?;
+    let bars =
+        crate::bars::read_csv(request.csv.as_bytes()).map_err(|e| fail("csv", e.to_string()))?;
+    let config = BacktestConfig {
+        cash: request.cash,
+        commission: request.commission,
+        exclusive_orders: request.exclusive_orders,
+        curve_points: CURVE_POINTS,
+    };
+    let result = crate::backtest::run(&bars, strategy.as_mut(), &config).map_err(|e| match e {
+        BacktestError::Cash(_) => fail("cash", e.to_string()),
+        BacktestError::Commission(_) => fail("commission", e.to_string()),
+        BacktestError::Strategy(_) => fail("params", e.to_string()),
+        BacktestError::NoBars | BacktestError::TooPrecise => fail("csv", e.to_string()),
+    })?;
+    Ok(BacktestReport::new(
+        &request.strategy,
+        request.params,
+        &config,
+        &bars,
+        result,
+        true,
+    ))
+}

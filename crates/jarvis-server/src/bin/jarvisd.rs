@@ -67,6 +67,18 @@ enum Command {
     /// Run a strategy over OHLCV bars from a CSV file and print its trades
     /// and statistics.
     Backtest(BacktestArgs),
+    /// The trading audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the hash chain: exit 0 with the entry count when intact, exit 1
+    /// naming the first bad entry when not.
+    Verify,
 }
 
 #[derive(Args)]
@@ -160,6 +172,19 @@ async fn run(cli: Cli) -> Result<()> {
         Some(Command::Export) => {
             let export = app.memory.export().await?;
             println!("{}", serde_json::to_string_pretty(&export)?);
+            return Ok(());
+        }
+        Some(Command::Audit {
+            action: AuditAction::Verify,
+        }) => {
+            let result = app.trading.verify_audit().await?;
+            match result.first_bad {
+                None => println!("audit chain intact: {} entries", result.entries),
+                Some(bad) => {
+                    println!("audit chain broken at entry {}: {}", bad.seq, bad.reason);
+                    std::process::exit(1);
+                }
+            }
             return Ok(());
         }
         Some(Command::Backtest(_)) | None => {}

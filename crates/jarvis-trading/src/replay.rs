@@ -1,0 +1,239 @@
+//! Market data from a CSV played back at a chosen speed, so paper trading
+//! works offline with live-looking prices. Each bar becomes a quote at its
+//! close (with its volume, for partial fills) and a `market_bar` event.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jarvis_core::{Event, EventBus};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::bars::{Bar, read_csv};
+use crate::paper::Quote;
+use crate::service::{TradingError, TradingService};
+use crate::validate::{Instrument, Invalid};
+
+/// Bars kept per symbol for the chart.
+const HISTORY: usize = 5_000;
+/// The longest wait between two bars, whatever their timestamps say.
+const MAX_GAP: Duration = Duration::from_secs(5);
+
+/// `POST /api/v1/market/replay`.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ReplayRequest {
+    pub symbol: String,
+    /// CSV text: a timestamp column and Open, High, Low, Close, Volume.
+    pub csv: String,
+    /// Times faster than the bars' own clock (60: a one-minute bar per
+    /// second); 0 plays as fast as possible.
+    pub speed: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct ReplayStatus {
+    pub symbol: String,
+    pub played: usize,
+    pub total: usize,
+    pub speed: f64,
+    pub running: bool,
+}
+
+/// One bar for the chart: time in Unix seconds, amounts as strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct BarView {
+    pub time: i64,
+    pub open: String,
+    pub high: String,
+    pub low: String,
+    pub close: String,
+    pub volume: String,
+}
+
+impl From<&Bar> for BarView {
+    fn from(b: &Bar) -> Self {
+        Self {
+            time: b.ts.timestamp(),
+            open: b.open.to_string(),
+            high: b.high.to_string(),
+            low: b.low.to_string(),
+            close: b.close.to_string(),
+            volume: b.volume.to_string(),
+        }
+    }
+}
+
+struct Running {
+    status: Arc<Mutex<ReplayStatus>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone)]
+pub struct MarketService {
+    trading: TradingService,
+    bus: EventBus,
+    replays: Arc<Mutex<HashMap<String, Running>>>,
+    history: Arc<Mutex<HashMap<String, VecDeque<Bar>>>>,
+}
+
+impl MarketService {
+    pub fn new(trading: TradingService, bus: EventBus) -> Self {
+        Self {
+            trading,
+            bus,
+            replays: Default::default(),
+            history: Default::default(),
+        }
+    }
+
+    /// Starts (or restarts) the replay for a symbol.
+    pub fn start_replay(&self, request: ReplayRequest) -> Result<ReplayStatus, TradingError> {
+        let invalid = |field, reason: String| TradingError::Invalid(Invalid { field, reason });
+        if Instrument::for_symbol(&request.symbol).is_none() {
+            return Err(invalid(
+                "symbol",
+                format!(
+                    "unknown instrument {:?}: use a ticker like AAPL or a pair like BTCUSDT",
+                    request.symbol
+                ),
+            ));
+        }
+        if !request.speed.is_finite() || request.speed < 0.0 {
+            return Err(invalid(
+                "speed",
+                format!("must be 0 or more, got {}", request.speed),
+            ));
+        }
+        let bars = read_csv(request.csv.as_bytes()).map_err(|e| invalid("csv", e.to_string()))?;
+        self.stop_replay(&request.symbol);
+
+        let status = Arc::new(Mutex::new(ReplayStatus {
+            symbol: request.symbol.clone(),
+            played: 0,
+            total: bars.len(),
+            speed: request.speed,
+            running: true,
+        }));
+        let task = tokio::spawn(play(
+            self.clone(),
+            request.symbol.clone(),
+            bars,
+            request.speed,
+            status.clone(),
+        ));
+        let view = status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.replays
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(request.symbol.clone(), Running { status, task });
+        self.bus.publish(Event::ReplayChanged {
+            symbol: request.symbol,
+            running: true,
+        });
+        Ok(view)
+    }
+
+    /// Stops a symbol's replay; true when one was running.
+    pub fn stop_replay(&self, symbol: &str) -> bool {
+        let removed = self
+            .replays
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(symbol);
+        match removed {
+            Some(r) => {
+                r.task.abort();
+                let was_running = r.status.lock().unwrap_or_else(|p| p.into_inner()).running;
+                self.bus.publish(Event::ReplayChanged {
+                    symbol: symbol.to_string(),
+                    running: false,
+                });
+                was_running
+            }
+            None => false,
+        }
+    }
+
+    pub fn replays(&self) -> Vec<ReplayStatus> {
+        let replays = self.replays.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list: Vec<ReplayStatus> = replays
+            .values()
+            .map(|r| r.status.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .collect();
+        list.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        list
+    }
+
+    /// The bars played so far for a symbol, oldest first.
+    pub fn bars(&self, symbol: &str) -> Vec<BarView> {
+        let history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        history
+            .get(symbol)
+            .map(|h| h.iter().map(BarView::from).collect())
+            .unwrap_or_default()
+    }
+
+    fn remember(&self, symbol: &str, bar: &Bar) {
+        let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        let h = history.entry(symbol.to_string()).or_default();
+        if h.back().is_some_and(|last| last.ts >= bar.ts) {
+            h.clear(); // a new replay of older data starts a fresh chart
+        }
+        if h.len() == HISTORY {
+            h.pop_front();
+        }
+        h.push_back(bar.clone());
+    }
+}
+
+async fn play(
+    market: MarketService,
+    symbol: String,
+    bars: Vec<Bar>,
+    speed: f64,
+    status: Arc<Mutex<ReplayStatus>>,
+) {
+    let mut previous: Option<&Bar> = None;
+    for (i, bar) in bars.iter().enumerate() {
+        if let Some(prev) = previous {
+            let gap = (bar.ts - prev.ts).to_std().unwrap_or_default();
+            if speed > 0.0 {
+                tokio::time::sleep(gap.div_f64(speed).min(MAX_GAP)).await;
+            } else {
+                tokio::task::yield_now().await;
+            }
+        }
+        previous = Some(bar);
+        market.remember(&symbol, bar);
+        market.bus.publish(Event::MarketBar {
+            symbol: symbol.clone(),
+            time: bar.ts.timestamp(),
+            open: bar.open.to_string(),
+            high: bar.high.to_string(),
+            low: bar.low.to_string(),
+            close: bar.close.to_string(),
+            volume: bar.volume.to_string(),
+        });
+        let quote = Quote {
+            price: bar.close,
+            volume: (bar.volume > Decimal::ZERO).then_some(bar.volume),
+            time: bar.ts,
+        };
+        if let Err(e) = market.trading.on_quote(symbol.clone(), quote).await {
+            tracing::error!(%symbol, error = %e, "replay stopped: the quote could not be applied");
+            break;
+        }
+        status.lock().unwrap_or_else(|p| p.into_inner()).played = i + 1;
+    }
+    status.lock().unwrap_or_else(|p| p.into_inner()).running = false;
+    market.bus.publish(Event::ReplayChanged {
+        symbol,
+        running: false,
+    });
+}

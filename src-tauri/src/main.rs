@@ -103,6 +103,9 @@ fn main() -> anyhow::Result<()> {
                 forward_events(app.handle().clone(), jarvis.clone());
                 let jarvis = jarvis.clone();
                 tauri::async_runtime::spawn(async move {
+                    if let Err(e) = jarvis.offer_builtin_model().await {
+                        tracing::warn!(error = %e, "could not offer the built-in model");
+                    }
                     if let Err(e) = jarvis.start_configured_server().await {
                         tracing::warn!(error = %e, "could not start the local server");
                     }

@@ -2,11 +2,13 @@
 //! the event bus and every service exactly once; the desktop shell and
 //! `jarvisd` both start from it and only adapt its calls.
 
+mod builtin;
 mod config;
 mod health;
 mod server;
 mod token;
 
+pub use builtin::BUILTIN_MODEL_FILE;
 pub use config::{AppConfig, SecretsConfig, default_data_dir};
 pub use health::{
     ComponentStatus, DatabaseHealth, Health, KeychainHealth, OverallStatus, ProvidersHealth,

@@ -480,3 +480,58 @@ async fn backtests_take_large_csv_bodies_and_name_bad_lines() {
     let (status, _) = api.json("POST", "/api/v1/orders", big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn the_built_in_model_is_offered_once_and_a_removal_is_respected() {
+    let profile = common::profile();
+    let app = &profile.app;
+    assert!(
+        !app.offer_builtin_model().await.unwrap(),
+        "no model file, nothing offered"
+    );
+
+    let models = profile.dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::write(
+        models.join(jarvis_app::BUILTIN_MODEL_FILE),
+        b"GGUF\x03\x00\x00\x00",
+    )
+    .unwrap();
+    assert!(app.offer_builtin_model().await.unwrap());
+    let providers = app.providers.list().await.unwrap();
+    assert_eq!(providers.len(), 1);
+    assert_eq!(providers[0].kind, jarvis_ai::ProviderKind::Local);
+    assert!(
+        providers[0]
+            .base_url
+            .ends_with(jarvis_app::BUILTIN_MODEL_FILE)
+    );
+
+    app.providers.remove(&providers[0].id).await.unwrap();
+    assert!(
+        !app.offer_builtin_model().await.unwrap(),
+        "removed by the user: not offered again"
+    );
+    assert!(app.providers.list().await.unwrap().is_empty());
+
+    // A file that is not a model is refused with the field named.
+    let api = api().await;
+    let not_a_model = profile.dir.path().join("notes.txt");
+    std::fs::write(&not_a_model, "hello").unwrap();
+    let (status, body) = api
+        .json(
+            "POST",
+            "/api/v1/providers",
+            json!({"name": "Mine", "kind": "local", "base_url": not_a_model, "model": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "base_url");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a GGUF model file"),
+        "{body}"
+    );
+}

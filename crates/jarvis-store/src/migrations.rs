@@ -9,6 +9,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/0003_recall.sql"),
     include_str!("../../../migrations/0004_import.sql"),
     include_str!("../../../migrations/0005_trading.sql"),
+    include_str!("../../../migrations/0006_builtin_model.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

@@ -3,4 +3,4 @@
 /**
  * The wire protocol a provider speaks.
  */
-export type ProviderKind = "openai" | "anthropic" | "gemini";
+export type ProviderKind = "openai" | "anthropic" | "gemini" | "local";

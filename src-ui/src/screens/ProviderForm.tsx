@@ -56,7 +56,8 @@ export function buildPatch(original: Provider, v: Values, replacingKey: boolean)
 function clientErrors(v: Values): Partial<Record<FieldName, string>> {
   const errs: Partial<Record<FieldName, string>> = {};
   if (v.name.trim() === "") errs.name = "Give the provider a name.";
-  if (v.base_url.trim() === "") errs.base_url = "Enter the base URL of the API.";
+  if (v.base_url.trim() === "")
+    errs.base_url = v.kind === "local" ? "Enter the path of a .gguf model file." : "Enter the base URL of the API.";
   if (v.model.trim() === "") errs.model = "Enter the model to use.";
   return errs;
 }
@@ -229,15 +230,15 @@ export function ProviderForm({ provider, onSaved, onCancel }: Props) {
       </div>
 
       <div className="field">
-        <label htmlFor={`${uid}-base_url`}>Base URL</label>
+        <label htmlFor={`${uid}-base_url`}>{values.kind === "local" ? "Model file (.gguf)" : "Base URL"}</label>
         <input
           {...fieldProps("base_url")}
-          type="url"
-          inputMode="url"
+          type={values.kind === "local" ? "text" : "url"}
+          inputMode={values.kind === "local" ? "text" : "url"}
           required
           autoComplete="off"
           spellCheck={false}
-          placeholder={DEFAULT_BASE_URLS[values.kind]}
+          placeholder={values.kind === "local" ? "/home/you/models/qwen2.5-0.5b-instruct.gguf" : DEFAULT_BASE_URLS[values.kind]}
           value={values.base_url}
           onChange={(e) => set("base_url", e.target.value)}
         />

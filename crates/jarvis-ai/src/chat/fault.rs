@@ -19,6 +19,9 @@ pub enum Fault {
     Cut,
     #[error("the provider is paused after repeated failures (circuit open)")]
     CircuitOpen,
+    /// The built-in model could not run (missing file, bad model, no engine).
+    #[error("the built-in model cannot answer: {0}")]
+    Local(String),
 }
 
 impl Fault {

@@ -6,6 +6,7 @@ mod detect;
 mod fault;
 mod gemini;
 mod http;
+mod local;
 mod openai;
 pub mod resilience;
 mod service;
@@ -15,6 +16,7 @@ pub use anthropic::AnthropicProvider;
 pub use detect::{DetectedServer, KNOWN_LOCAL_SERVERS, detect_local_servers};
 pub use fault::Fault;
 pub use gemini::GeminiProvider;
+pub use local::LocalProvider;
 pub use openai::OpenAiProvider;
 pub use service::{
     CHAIN_MODEL, ChatError, ChatService, Completion, ProviderCircuit, SendMessage, SendReceipt,

@@ -17,7 +17,8 @@ use super::resilience::{
     self, Attempt, BreakerConfig, BreakerState, Candidate, CircuitBreaker, RetryPolicy, Timeouts,
 };
 use super::{
-    AnthropicProvider, ChatMessage, ChatProvider, ChatRequest, GeminiProvider, OpenAiProvider,
+    AnthropicProvider, ChatMessage, ChatProvider, ChatRequest, GeminiProvider, LocalProvider,
+    OpenAiProvider,
 };
 use crate::providers::{Provider, ProviderError, ProviderKind, ProviderService};
 
@@ -396,6 +397,7 @@ impl ChatService {
                 (ProviderKind::Gemini, Some(key)) => {
                     Arc::new(GeminiProvider::new(client, &provider.base_url, key))
                 }
+                (ProviderKind::Local, _) => Arc::new(LocalProvider::new(&provider.base_url)),
                 (_, None) => {
                     tracing::warn!(provider = %provider.name, "provider has no key");
                     continue;

@@ -21,6 +21,9 @@ pub enum ProviderKind {
     Openai,
     Anthropic,
     Gemini,
+    /// The built-in engine (llama.cpp) running a GGUF file on this machine;
+    /// `base_url` holds the file's path.
+    Local,
 }
 
 impl ProviderKind {
@@ -29,6 +32,7 @@ impl ProviderKind {
             ProviderKind::Openai => "openai",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
+            ProviderKind::Local => "local",
         }
     }
 
@@ -37,6 +41,7 @@ impl ProviderKind {
             ProviderKind::Openai => "OpenAI-compatible",
             ProviderKind::Anthropic => "Anthropic",
             ProviderKind::Gemini => "Gemini",
+            ProviderKind::Local => "Built-in (GGUF file)",
         }
     }
 
@@ -45,13 +50,15 @@ impl ProviderKind {
             "openai" => Some(ProviderKind::Openai),
             "anthropic" => Some(ProviderKind::Anthropic),
             "gemini" => Some(ProviderKind::Gemini),
+            "local" => Some(ProviderKind::Local),
             _ => None,
         }
     }
 
-    /// Local OpenAI-compatible servers need no key; hosted APIs always do.
+    /// Local OpenAI-compatible servers and the built-in model need no key;
+    /// hosted APIs always do.
     pub fn requires_key(self) -> bool {
-        !matches!(self, ProviderKind::Openai)
+        !matches!(self, ProviderKind::Openai | ProviderKind::Local)
     }
 }
 

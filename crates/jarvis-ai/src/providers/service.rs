@@ -129,7 +129,7 @@ impl ProviderService {
     #[tracing::instrument(skip_all, fields(name = %request.name, kind = request.kind.as_str()))]
     pub async fn add(&self, request: NewProvider) -> Result<Provider, ProviderError> {
         let name = validate::name(&request.name)?;
-        let base_url = validate::base_url(&request.base_url)?;
+        let base_url = validate::location(request.kind, &request.base_url)?;
         let model = validate::model(&request.model)?;
         let key = validate::api_key(request.api_key.as_deref())?;
         if key.is_none() && request.kind.requires_key() {
@@ -178,11 +178,7 @@ impl ProviderService {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update(&self, id: &str, patch: ProviderPatch) -> Result<Provider, ProviderError> {
         let name = patch.name.as_deref().map(validate::name).transpose()?;
-        let base_url = patch
-            .base_url
-            .as_deref()
-            .map(validate::base_url)
-            .transpose()?;
+        let base_url = patch.base_url.clone();
         let model = patch.model.as_deref().map(validate::model).transpose()?;
         let key = validate::api_key(patch.api_key.as_deref())?;
         let kind = patch.kind;
@@ -197,6 +193,15 @@ impl ProviderService {
                 if kind.requires_key() && !current.has_key && key.is_none() {
                     return Err(require_key(kind));
                 }
+                // The location's rules depend on the kind, which may change
+                // in the same patch: check it against the kind it will have.
+                let base_url = match &base_url {
+                    Some(url) => Some(validate::location(kind, url)?),
+                    None if kind != current.kind => {
+                        Some(validate::location(kind, &current.base_url)?)
+                    }
+                    None => None,
+                };
                 if let Some(name) = &name {
                     ensure_name_free(&tx, name, &id)?;
                 }

@@ -23,6 +23,45 @@ pub(super) fn name(value: &str) -> Result<String, ProviderError> {
     Ok(value.to_owned())
 }
 
+/// Where the provider is: a GGUF file's absolute path for the built-in
+/// model, an http(s) URL for everything else.
+pub(super) fn location(kind: super::ProviderKind, value: &str) -> Result<String, ProviderError> {
+    match kind {
+        super::ProviderKind::Local => model_file(value),
+        _ => base_url(value),
+    }
+}
+
+/// An absolute path to a readable GGUF file (checked by its magic bytes).
+pub(super) fn model_file(value: &str) -> Result<String, ProviderError> {
+    use std::io::Read;
+    let value = value.trim();
+    let path = std::path::Path::new(value);
+    if value.is_empty() {
+        return Err(invalid(
+            "base_url",
+            "is required: the path of a .gguf model file",
+        ));
+    }
+    if !path.is_absolute() {
+        return Err(invalid(
+            "base_url",
+            "must be an absolute path to a .gguf file",
+        ));
+    }
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map_err(|e| invalid("base_url", format!("cannot read {value}: {e}")))?;
+    if &magic != b"GGUF" {
+        return Err(invalid(
+            "base_url",
+            format!("{value} is not a GGUF model file"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 /// An absolute http(s) URL with a host, no credentials, query or fragment.
 /// Returned without a trailing slash so paths can be appended.
 pub(super) fn base_url(value: &str) -> Result<String, ProviderError> {

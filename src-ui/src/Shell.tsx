@@ -9,8 +9,9 @@ import { ROUTE_TITLES, ROUTES, routeHref, useHashRoute } from "./hooks/useHashRo
 import type { Route } from "./hooks/useHashRoute";
 import { Chat } from "./screens/Chat";
 import { Dashboard } from "./screens/Dashboard";
-import { Trading, Voice } from "./screens/Placeholders";
+import { Voice } from "./screens/Placeholders";
 import { Settings } from "./screens/Settings";
+import { Trading } from "./screens/Trading";
 
 const SCREENS: Record<Route, ComponentType> = {
   dashboard: Dashboard,

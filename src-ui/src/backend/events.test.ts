@@ -33,4 +33,44 @@ describe("parseEvent", () => {
     expect(parseEvent(null)).toBeNull();
     expect(parseEvent("conversations_changed")).toBeNull();
   });
+
+  it("accepts the trading and market events", () => {
+    expect(parseEvent({ type: "trading_changed" })).toEqual({ type: "trading_changed" });
+    expect(parseEvent({ type: "order_updated", order_id: "o1", symbol: "AAPL", state: "filled" })).toEqual({
+      type: "order_updated",
+      order_id: "o1",
+      symbol: "AAPL",
+      state: "filled",
+    });
+    expect(parseEvent({ type: "order_filled", order_id: "o1", symbol: "AAPL", side: "buy", qty: "5", price: "101.25" })).toEqual({
+      type: "order_filled",
+      order_id: "o1",
+      symbol: "AAPL",
+      side: "buy",
+      qty: "5",
+      price: "101.25",
+    });
+    expect(parseEvent({ type: "quote", symbol: "AAPL", price: "101.25", time: "2026-01-05T14:30:00Z" })).toEqual({
+      type: "quote",
+      symbol: "AAPL",
+      price: "101.25",
+      time: "2026-01-05T14:30:00Z",
+    });
+    const bar = { symbol: "AAPL", time: 1704067200, open: "1", high: "2", low: "0.5", close: "1.5", volume: "100" };
+    expect(parseEvent({ type: "market_bar", ...bar })).toEqual({ type: "market_bar", ...bar });
+    expect(parseEvent({ type: "replay_changed", symbol: "AAPL", running: false })).toEqual({
+      type: "replay_changed",
+      symbol: "AAPL",
+      running: false,
+    });
+  });
+
+  it("drops malformed trading and market events", () => {
+    expect(parseEvent({ type: "order_updated", order_id: "o1", symbol: "AAPL" })).toBeNull();
+    expect(parseEvent({ type: "order_filled", order_id: "o1", symbol: "AAPL", side: "buy", qty: 5, price: "1" })).toBeNull();
+    expect(parseEvent({ type: "quote", symbol: "AAPL", price: 101.25, time: "t" })).toBeNull();
+    expect(parseEvent({ type: "market_bar", symbol: "AAPL", time: "1704067200", open: "1", high: "2", low: "0", close: "1", volume: "1" })).toBeNull();
+    expect(parseEvent({ type: "market_bar", symbol: "AAPL", time: 1.5, open: "1", high: "2", low: "0", close: "1", volume: "1" })).toBeNull();
+    expect(parseEvent({ type: "replay_changed", symbol: "AAPL", running: "no" })).toBeNull();
+  });
 });

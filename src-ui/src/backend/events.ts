@@ -13,6 +13,14 @@ function isServerStatus(v: unknown): v is ServerStatus {
 }
 
 const isString = (v: unknown): v is string => typeof v === "string";
+const isInteger = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+const allStrings = (o: Record<string, unknown>, keys: readonly string[]) => keys.every((k) => isString(o[k]));
+
+/**
+ * ts-rs types 64-bit integers as `bigint`, but JSON gives plain numbers: they stay numbers
+ * at run time (safe below 2^53), so readers convert with `Number(...)`.
+ */
+const asBigint = (n: number) => n as unknown as bigint;
 
 /** Validate an incoming event; unknown or malformed events yield null and are ignored. */
 export function parseEvent(v: unknown): JarvisEvent | null {
@@ -36,6 +44,44 @@ export function parseEvent(v: unknown): JarvisEvent | null {
     case "chat_finished":
       return isString(o.conversation_id) && isString(o.message_id)
         ? { type: "chat_finished", conversation_id: o.conversation_id, message_id: o.message_id }
+        : null;
+    case "order_updated":
+      return allStrings(o, ["order_id", "symbol", "state"])
+        ? { type: "order_updated", order_id: o.order_id as string, symbol: o.symbol as string, state: o.state as string }
+        : null;
+    case "order_filled":
+      return allStrings(o, ["order_id", "symbol", "side", "qty", "price"])
+        ? {
+            type: "order_filled",
+            order_id: o.order_id as string,
+            symbol: o.symbol as string,
+            side: o.side as string,
+            qty: o.qty as string,
+            price: o.price as string,
+          }
+        : null;
+    case "trading_changed":
+      return { type: "trading_changed" };
+    case "quote":
+      return allStrings(o, ["symbol", "price", "time"])
+        ? { type: "quote", symbol: o.symbol as string, price: o.price as string, time: o.time as string }
+        : null;
+    case "market_bar":
+      return isInteger(o.time) && allStrings(o, ["symbol", "open", "high", "low", "close", "volume"])
+        ? {
+            type: "market_bar",
+            symbol: o.symbol as string,
+            time: asBigint(o.time),
+            open: o.open as string,
+            high: o.high as string,
+            low: o.low as string,
+            close: o.close as string,
+            volume: o.volume as string,
+          }
+        : null;
+    case "replay_changed":
+      return isString(o.symbol) && typeof o.running === "boolean"
+        ? { type: "replay_changed", symbol: o.symbol, running: o.running }
         : null;
     default:
       return null;

@@ -305,3 +305,97 @@ describe("HTTP event stream", () => {
     expect(FakeSocket.instances).toHaveLength(count + 2);
   });
 });
+
+describe("HTTP transport · trading, market data and backtests", () => {
+  const ok = (body: unknown = {}) => jsonResponse(200, body);
+  const calls = (fetchFn: ReturnType<typeof stubFetch>) =>
+    fetchFn.mock.calls.map(([url, init]) => [init?.method, url, init?.body === undefined ? undefined : JSON.parse(init.body as string)]);
+  const limits = { max_position_value: "50000", max_order_value: "10000", max_open_orders: 20, max_orders_per_minute: 30, daily_loss_limit: "2000" };
+  const backtest = { strategy: "sma-cross", params: { fast: "10" }, cash: "10000", commission: "0.002", exclusive_orders: true, csv: "Date,Open\n" };
+
+  it("builds the documented URLs, methods and bodies", async () => {
+    const fetchFn = stubFetch(
+      ok({}),
+      jsonResponse(201, { id: "o1" }),
+      ok([]),
+      ok([]),
+      ok({ id: "o/1" }),
+      ok({ cancelled: 2 }),
+      ok([]),
+      ok([]),
+      ok([]),
+      ok({}),
+      ok({}),
+      ok([]),
+      ok([]),
+      ok({ ok: true, entries: 3, first_bad: null }),
+      ok([]),
+      ok([]),
+      ok([]),
+      jsonResponse(201, { symbol: "BTC/USD" }),
+      new Response(null, { status: 204 }),
+      ok([]),
+      ok({}),
+    );
+    const b = createHttpBackend({ token: "t" });
+    await b.account();
+    await b.placeOrder({ symbol: "AAPL", side: "buy", qty: "5", type: "limit", limit_price: "101.5" });
+    await b.listOrders();
+    await b.listOrders(20);
+    await b.cancelOrder("o/1");
+    await expect(b.cancelAllOrders()).resolves.toEqual({ cancelled: 2 });
+    await b.listFills();
+    await b.listFills(10);
+    await b.listPositions();
+    await b.setKillSwitch(true);
+    await b.setRiskLimits(limits);
+    await b.auditEntries();
+    await b.auditEntries(120, 50);
+    await b.verifyAudit();
+    await b.marketQuotes();
+    await b.marketBars("BTC/USD");
+    await b.listReplays();
+    await b.startReplay({ symbol: "BTC/USD", csv: "x", speed: 0 });
+    await expect(b.stopReplay("BTC/USD")).resolves.toBeUndefined();
+    await b.backtestStrategies();
+    await b.runBacktest(backtest);
+    expect(calls(fetchFn)).toEqual([
+      ["GET", "/api/v1/account", undefined],
+      ["POST", "/api/v1/orders", { symbol: "AAPL", side: "buy", qty: "5", type: "limit", limit_price: "101.5" }],
+      ["GET", "/api/v1/orders", undefined],
+      ["GET", "/api/v1/orders?limit=20", undefined],
+      ["DELETE", "/api/v1/orders/o%2F1", undefined],
+      ["POST", "/api/v1/orders/cancel-all", undefined],
+      ["GET", "/api/v1/fills", undefined],
+      ["GET", "/api/v1/fills?limit=10", undefined],
+      ["GET", "/api/v1/positions", undefined],
+      ["POST", "/api/v1/risk/kill-switch", { engaged: true }],
+      ["PUT", "/api/v1/risk/limits", limits],
+      ["GET", "/api/v1/audit", undefined],
+      ["GET", "/api/v1/audit?limit=50&before=120", undefined],
+      ["POST", "/api/v1/audit/verify", undefined],
+      ["GET", "/api/v1/market/quotes", undefined],
+      ["GET", "/api/v1/market/bars?symbol=BTC%2FUSD", undefined],
+      ["GET", "/api/v1/market/replays", undefined],
+      ["POST", "/api/v1/market/replays", { symbol: "BTC/USD", csv: "x", speed: 0 }],
+      ["DELETE", "/api/v1/market/replays/BTC%2FUSD", undefined],
+      ["GET", "/api/v1/backtests/strategies", undefined],
+      ["POST", "/api/v1/backtests", backtest],
+    ]);
+  });
+
+  it("passes risk refusals through with the check's name as the field", async () => {
+    stubFetch(jsonResponse(422, { code: "risk_rejected", message: "the kill switch is engaged", field: "kill_switch" }));
+    const err = await createHttpBackend({ token: "t" })
+      .placeOrder({ symbol: "AAPL", side: "buy", qty: "1", type: "market" })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "risk_rejected", field: "kill_switch", message: "the kill switch is engaged" });
+  });
+
+  it("names the CSV line of a backtest error", async () => {
+    stubFetch(jsonResponse(422, { code: "invalid_field", message: "line 3: Close: not a number", field: "csv" }));
+    const err = await createHttpBackend({ token: "t" }).runBacktest(backtest).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "invalid_field", field: "csv", message: "line 3: Close: not a number" });
+  });
+});

@@ -1,22 +1,37 @@
+import type { Account } from "../bindings/Account";
+import type { AuditEntry } from "../bindings/AuditEntry";
+import type { AuditVerification } from "../bindings/AuditVerification";
+import type { BacktestReport } from "../bindings/BacktestReport";
+import type { BacktestRequest } from "../bindings/BacktestRequest";
+import type { BarView } from "../bindings/BarView";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
+import type { Order } from "../bindings/Order";
+import type { OrderRequest } from "../bindings/OrderRequest";
+import type { Position } from "../bindings/Position";
 import type { Provider } from "../bindings/Provider";
 import type { ProviderCircuit } from "../bindings/ProviderCircuit";
 import type { ProviderPatch } from "../bindings/ProviderPatch";
+import type { QuoteView } from "../bindings/QuoteView";
+import type { ReplayRequest } from "../bindings/ReplayRequest";
+import type { ReplayStatus } from "../bindings/ReplayStatus";
+import type { RiskLimits } from "../bindings/RiskLimits";
 import type { SearchHit } from "../bindings/SearchHit";
 import type { SendMessage } from "../bindings/SendMessage";
 import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
+import type { StrategyInfo } from "../bindings/StrategyInfo";
 import { BackendError, isApiError } from "./errors";
 import { parseEvent } from "./events";
-import type { Backend, StreamState } from "./types";
+import type { Backend, CancelledOrders, StreamState } from "./types";
 
 export const EVENTS_PROTOCOL = "jarvis.v1";
 export const MIN_BACKOFF_MS = 1_000;
@@ -110,6 +125,13 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
   }
 
   const id = (s: string) => encodeURIComponent(s);
+  /** `?a=1&b=2` from the defined values only; "" when there are none. */
+  const query = (params: Record<string, string | number | null | undefined>) => {
+    const parts = Object.entries(params)
+      .filter((kv): kv is [string, string | number] => kv[1] !== undefined && kv[1] !== null)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+    return parts.length ? `?${parts.join("&")}` : "";
+  };
 
   function subscribe(onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void): () => void {
     const WS = opts.WebSocket ?? (globalThis.WebSocket as unknown as NonNullable<HttpBackendOptions["WebSocket"]>);
@@ -200,6 +222,25 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     providerCircuits: () => request<ProviderCircuit[]>("GET", "/api/v1/chat/circuits"),
     search: (q: string, limit?: number) =>
       request<SearchHit[]>("GET", `/api/v1/search?q=${encodeURIComponent(q)}${limit === undefined ? "" : `&limit=${limit}`}`),
+    account: () => request<Account>("GET", "/api/v1/account"),
+    placeOrder: (r: OrderRequest) => request<Order>("POST", "/api/v1/orders", r),
+    listOrders: (limit?: number) => request<Order[]>("GET", `/api/v1/orders${query({ limit })}`),
+    cancelOrder: (oid: string) => request<Order>("DELETE", `/api/v1/orders/${id(oid)}`),
+    cancelAllOrders: () => request<CancelledOrders>("POST", "/api/v1/orders/cancel-all"),
+    listFills: (limit?: number) => request<Fill[]>("GET", `/api/v1/fills${query({ limit })}`),
+    listPositions: () => request<Position[]>("GET", "/api/v1/positions"),
+    setKillSwitch: (engaged: boolean) => request<Account>("POST", "/api/v1/risk/kill-switch", { engaged }),
+    setRiskLimits: (limits: RiskLimits) => request<Account>("PUT", "/api/v1/risk/limits", limits),
+    auditEntries: (before?: number | null, limit?: number) =>
+      request<AuditEntry[]>("GET", `/api/v1/audit${query({ limit, before })}`),
+    verifyAudit: () => request<AuditVerification>("POST", "/api/v1/audit/verify"),
+    marketQuotes: () => request<QuoteView[]>("GET", "/api/v1/market/quotes"),
+    marketBars: (symbol: string) => request<BarView[]>("GET", `/api/v1/market/bars${query({ symbol })}`),
+    listReplays: () => request<ReplayStatus[]>("GET", "/api/v1/market/replays"),
+    startReplay: (r: ReplayRequest) => request<ReplayStatus>("POST", "/api/v1/market/replays", r),
+    stopReplay: (symbol: string) => request<void>("DELETE", `/api/v1/market/replays/${id(symbol)}`),
+    backtestStrategies: () => request<StrategyInfo[]>("GET", "/api/v1/backtests/strategies"),
+    runBacktest: (r: BacktestRequest) => request<BacktestReport>("POST", "/api/v1/backtests", r),
     subscribe,
   };
 }

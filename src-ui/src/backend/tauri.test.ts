@@ -77,6 +77,66 @@ describe("Tauri transport", () => {
     ]);
   });
 
+  it("invokes the trading commands with the documented argument names", async () => {
+    invoke.mockResolvedValue(undefined);
+    const b = createTauriBackend();
+    const order = { symbol: "AAPL", side: "buy" as const, qty: "5", type: "market" as const };
+    const limits = { max_position_value: "1", max_order_value: "2", max_open_orders: 3, max_orders_per_minute: 4, daily_loss_limit: "5" };
+    const replay = { symbol: "AAPL", csv: "x", speed: 60 };
+    const backtest = { strategy: "breakout", params: { lookback: "20" }, cash: "10000", commission: "0.002", exclusive_orders: false, csv: "y" };
+    await b.account();
+    await b.placeOrder(order);
+    await b.listOrders();
+    await b.listOrders(20);
+    await b.cancelOrder("o1");
+    await b.cancelAllOrders();
+    await b.listFills(5);
+    await b.listPositions();
+    await b.setKillSwitch(false);
+    await b.setRiskLimits(limits);
+    await b.auditEntries();
+    await b.auditEntries(42, 50);
+    await b.verifyAudit();
+    await b.marketQuotes();
+    await b.marketBars("AAPL");
+    await b.listReplays();
+    await b.startReplay(replay);
+    await b.stopReplay("AAPL");
+    await b.backtestStrategies();
+    await b.runBacktest(backtest);
+    expect(invoke.mock.calls).toEqual([
+      ["trading_account", undefined],
+      ["place_order", { request: order }],
+      ["list_orders", { limit: null }],
+      ["list_orders", { limit: 20 }],
+      ["cancel_order", { id: "o1" }],
+      ["cancel_all_orders", undefined],
+      ["list_fills", { limit: 5 }],
+      ["list_positions", undefined],
+      ["set_kill_switch", { engaged: false }],
+      ["set_risk_limits", { limits }],
+      ["audit_entries", { before: null, limit: null }],
+      ["audit_entries", { before: 42, limit: 50 }],
+      ["verify_audit", undefined],
+      ["market_quotes", undefined],
+      ["market_bars", { symbol: "AAPL" }],
+      ["list_replays", undefined],
+      ["start_replay", { request: replay }],
+      ["stop_replay", { symbol: "AAPL" }],
+      ["backtest_strategies", undefined],
+      ["run_backtest", { request: backtest }],
+    ]);
+  });
+
+  it("turns a risk refusal into a BackendError naming the check", async () => {
+    invoke.mockRejectedValue({ code: "risk_rejected", message: "the kill switch is engaged", field: "kill_switch" });
+    const err = await createTauriBackend()
+      .placeOrder({ symbol: "AAPL", side: "sell", qty: "1", type: "market" })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "risk_rejected", field: "kill_switch" });
+  });
+
   it("rejects provider_models failures as a BackendError", async () => {
     invoke.mockRejectedValue({ code: "providers_unavailable", message: "Ollama did not answer" });
     const err = await createTauriBackend().providerModels("p1").catch((e: unknown) => e);

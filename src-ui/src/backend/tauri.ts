@@ -1,24 +1,39 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import type { Account } from "../bindings/Account";
+import type { AuditEntry } from "../bindings/AuditEntry";
+import type { AuditVerification } from "../bindings/AuditVerification";
+import type { BacktestReport } from "../bindings/BacktestReport";
+import type { BacktestRequest } from "../bindings/BacktestRequest";
+import type { BarView } from "../bindings/BarView";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
+import type { Order } from "../bindings/Order";
+import type { OrderRequest } from "../bindings/OrderRequest";
+import type { Position } from "../bindings/Position";
 import type { Provider } from "../bindings/Provider";
 import type { ProviderCircuit } from "../bindings/ProviderCircuit";
 import type { ProviderPatch } from "../bindings/ProviderPatch";
+import type { QuoteView } from "../bindings/QuoteView";
+import type { ReplayRequest } from "../bindings/ReplayRequest";
+import type { ReplayStatus } from "../bindings/ReplayStatus";
+import type { RiskLimits } from "../bindings/RiskLimits";
 import type { SearchHit } from "../bindings/SearchHit";
 import type { SendMessage } from "../bindings/SendMessage";
 import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
+import type { StrategyInfo } from "../bindings/StrategyInfo";
 import { toBackendError } from "./errors";
 import { parseEvent } from "./events";
-import type { Backend, StreamState } from "./types";
+import type { Backend, CancelledOrders, StreamState } from "./types";
 
 export const EVENT_NAME = "jarvis:event";
 
@@ -83,6 +98,26 @@ export function createTauriBackend(): Backend {
     providerCircuits: () => call<ProviderCircuit[]>("provider_circuits"),
     // Tauri turns a missing `limit` into None on the Rust side.
     search: (q: string, limit?: number) => call<SearchHit[]>("search_messages", limit === undefined ? { q } : { q, limit }),
+    account: () => call<Account>("trading_account"),
+    placeOrder: (request: OrderRequest) => call<Order>("place_order", { request }),
+    // `null` becomes None on the Rust side: the server's default applies.
+    listOrders: (limit?: number) => call<Order[]>("list_orders", { limit: limit ?? null }),
+    cancelOrder: (id: string) => call<Order>("cancel_order", { id }),
+    cancelAllOrders: () => call<CancelledOrders>("cancel_all_orders"),
+    listFills: (limit?: number) => call<Fill[]>("list_fills", { limit: limit ?? null }),
+    listPositions: () => call<Position[]>("list_positions"),
+    setKillSwitch: (engaged: boolean) => call<Account>("set_kill_switch", { engaged }),
+    setRiskLimits: (limits: RiskLimits) => call<Account>("set_risk_limits", { limits }),
+    auditEntries: (before?: number | null, limit?: number) =>
+      call<AuditEntry[]>("audit_entries", { before: before ?? null, limit: limit ?? null }),
+    verifyAudit: () => call<AuditVerification>("verify_audit"),
+    marketQuotes: () => call<QuoteView[]>("market_quotes"),
+    marketBars: (symbol: string) => call<BarView[]>("market_bars", { symbol }),
+    listReplays: () => call<ReplayStatus[]>("list_replays"),
+    startReplay: (request: ReplayRequest) => call<ReplayStatus>("start_replay", { request }),
+    stopReplay: (symbol: string) => call<void>("stop_replay", { symbol }),
+    backtestStrategies: () => call<StrategyInfo[]>("backtest_strategies"),
+    runBacktest: (request: BacktestRequest) => call<BacktestReport>("run_backtest", { request }),
     subscribe,
   };
 }

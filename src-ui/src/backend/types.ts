@@ -1,22 +1,42 @@
+import type { Account } from "../bindings/Account";
+import type { AuditEntry } from "../bindings/AuditEntry";
+import type { AuditVerification } from "../bindings/AuditVerification";
+import type { BacktestReport } from "../bindings/BacktestReport";
+import type { BacktestRequest } from "../bindings/BacktestRequest";
+import type { BarView } from "../bindings/BarView";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
+import type { Order } from "../bindings/Order";
+import type { OrderRequest } from "../bindings/OrderRequest";
+import type { Position } from "../bindings/Position";
 import type { Provider } from "../bindings/Provider";
 import type { ProviderCircuit } from "../bindings/ProviderCircuit";
 import type { ProviderPatch } from "../bindings/ProviderPatch";
+import type { QuoteView } from "../bindings/QuoteView";
+import type { ReplayRequest } from "../bindings/ReplayRequest";
+import type { ReplayStatus } from "../bindings/ReplayStatus";
+import type { RiskLimits } from "../bindings/RiskLimits";
 import type { SearchHit } from "../bindings/SearchHit";
 import type { SendMessage } from "../bindings/SendMessage";
 import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
+import type { StrategyInfo } from "../bindings/StrategyInfo";
 
 /** State of the live event stream, reported to `subscribe`'s optional second callback. */
 export type StreamState = "connecting" | "open" | "closed";
+
+/** What `cancelAllOrders` answers. */
+export interface CancelledOrders {
+  cancelled: number;
+}
 
 /** The one interface every screen talks to; implemented over Tauri IPC and over HTTP. */
 export interface Backend {
@@ -51,6 +71,39 @@ export interface Backend {
   stopMessage(messageId: string): Promise<void>;
   providerCircuits(): Promise<ProviderCircuit[]>;
   search(q: string, limit?: number): Promise<SearchHit[]>;
+
+  // ---- trading (paper broker), market data and backtests ----
+  /** Cash, equity, P&L, the kill switch and the risk limits. */
+  account(): Promise<Account>;
+  /**
+   * Place an order. Refusals reject with `invalid_field` (field: the input at fault)
+   * or `risk_rejected` (field: the risk check that refused, e.g. `kill_switch`).
+   */
+  placeOrder(request: OrderRequest): Promise<Order>;
+  /** Newest first; the server's default limit is 100. */
+  listOrders(limit?: number): Promise<Order[]>;
+  cancelOrder(id: string): Promise<Order>;
+  cancelAllOrders(): Promise<CancelledOrders>;
+  /** Newest first. */
+  listFills(limit?: number): Promise<Fill[]>;
+  listPositions(): Promise<Position[]>;
+  setKillSwitch(engaged: boolean): Promise<Account>;
+  setRiskLimits(limits: RiskLimits): Promise<Account>;
+  /** Newest first; `before` pages back from a sequence number. */
+  auditEntries(before?: number | null, limit?: number): Promise<AuditEntry[]>;
+  /** Walk the hash chain of the audit trail. */
+  verifyAudit(): Promise<AuditVerification>;
+  marketQuotes(): Promise<QuoteView[]>;
+  /** The bars played so far for a symbol, oldest first. */
+  marketBars(symbol: string): Promise<BarView[]>;
+  listReplays(): Promise<ReplayStatus[]>;
+  /** Play CSV bars as market data for a symbol (restarts a running replay). */
+  startReplay(request: ReplayRequest): Promise<ReplayStatus>;
+  /** Rejects with `not_found` when no replay is running for the symbol. */
+  stopReplay(symbol: string): Promise<void>;
+  backtestStrategies(): Promise<StrategyInfo[]>;
+  /** Errors name the field at fault: csv, strategy, params, cash or commission. */
+  runBacktest(request: BacktestRequest): Promise<BacktestReport>;
   /** Listen to backend events; returns the unsubscribe function. */
   subscribe(onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void): () => void;
 }

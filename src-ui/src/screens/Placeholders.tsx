@@ -1,17 +1,3 @@
-export function Trading() {
-  return (
-    <>
-      <header className="screen-header">
-        <h1 tabIndex={-1}>Trading</h1>
-      </header>
-      <p className="lead">Trading is not built yet.</p>
-      <p className="muted">
-        It will bring paper trading, backtests of your strategies on historical data, and adapters for real brokers.
-      </p>
-    </>
-  );
-}
-
 export function Voice() {
   return (
     <>

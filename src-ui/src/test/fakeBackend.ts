@@ -1,13 +1,27 @@
 import { vi } from "vitest";
+import type { Account } from "../bindings/Account";
+import type { AuditEntry } from "../bindings/AuditEntry";
+import type { AuditVerification } from "../bindings/AuditVerification";
+import type { BacktestReport } from "../bindings/BacktestReport";
+import type { BarView } from "../bindings/BarView";
 import type { Conversation } from "../bindings/Conversation";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
+import type { Order } from "../bindings/Order";
+import type { OrderRequest } from "../bindings/OrderRequest";
+import type { Position } from "../bindings/Position";
 import type { Provider } from "../bindings/Provider";
 import type { ProviderCircuit } from "../bindings/ProviderCircuit";
+import type { QuoteView } from "../bindings/QuoteView";
+import type { ReplayRequest } from "../bindings/ReplayRequest";
+import type { ReplayStatus } from "../bindings/ReplayStatus";
+import type { RiskLimits } from "../bindings/RiskLimits";
 import type { SearchHit } from "../bindings/SearchHit";
 import type { ServerView } from "../bindings/ServerView";
+import type { StrategyInfo } from "../bindings/StrategyInfo";
 import { BackendError } from "../backend/errors";
 import type { Backend, StreamState } from "../backend/types";
 
@@ -82,6 +96,149 @@ export function message(over: Partial<Message> = {}): Message {
   };
 }
 
+export function riskLimits(over: Partial<RiskLimits> = {}): RiskLimits {
+  return {
+    max_position_value: "50000",
+    max_order_value: "10000",
+    max_open_orders: 20,
+    max_orders_per_minute: 30,
+    daily_loss_limit: "2000",
+    ...over,
+  };
+}
+
+export function account(over: Partial<Account> = {}): Account {
+  return {
+    starting_cash: "100000",
+    cash: "100000",
+    equity: "100000",
+    market_value: "0",
+    realized_pnl: "0",
+    unrealized_pnl: "0",
+    fees: "0",
+    day_pnl: "0",
+    kill_switch: false,
+    limits: riskLimits(),
+    broker: "paper",
+    ...over,
+  };
+}
+
+export function order(over: Partial<Order> = {}): Order {
+  return {
+    id: "o1",
+    client_order_id: "o1",
+    symbol: "AAPL",
+    side: "buy",
+    type: "market",
+    qty: "5",
+    limit_price: null,
+    filled_qty: "0",
+    avg_fill_price: null,
+    state: "accepted",
+    reason: null,
+    source: "ui",
+    created_at: "2026-01-05T14:30:00Z",
+    updated_at: "2026-01-05T14:30:00Z",
+    ...over,
+  };
+}
+
+export function fill(over: Partial<Fill> = {}): Fill {
+  return { order_id: "o1", symbol: "AAPL", side: "buy", qty: "5", price: "101.25", fee: "0.5", time: "2026-01-05T14:30:00Z", ...over };
+}
+
+export function position(over: Partial<Position> = {}): Position {
+  return {
+    symbol: "AAPL",
+    qty: "5",
+    avg_price: "101.25",
+    market_price: "102",
+    market_value: "510",
+    unrealized_pnl: "3.75",
+    realized_pnl: "0",
+    ...over,
+  };
+}
+
+/** ts-rs types 64-bit integers as bigint; JSON (and so the UI at run time) has numbers. */
+export const n64 = (n: number) => n as unknown as bigint;
+
+export function auditEntry(seq: number, over: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    seq: n64(seq),
+    time: "2026-01-05T14:30:00Z",
+    kind: "order_accepted",
+    order_id: "o1",
+    payload: JSON.stringify({ order: { id: "o1", symbol: "AAPL", qty: "5" }, broker: "paper" }),
+    prev_hash: "0".repeat(64),
+    hash: `${seq.toString(16).padStart(4, "0")}${"ab".repeat(30)}`,
+    ...over,
+  };
+}
+
+export const STRATEGIES: StrategyInfo[] = [
+  { name: "sma-cross", params: [{ name: "fast", default: "10" }, { name: "slow", default: "20" }] },
+  { name: "breakout", params: [{ name: "lookback", default: "20" }] },
+];
+
+export function backtestReport(over: Partial<BacktestReport> = {}): BacktestReport {
+  return {
+    strategy: "sma-cross",
+    params: { fast: "10", slow: "20" },
+    cash: "10000",
+    commission: "0.002",
+    exclusive_orders: true,
+    stats: {
+      start: "2024-01-01T00:00:00Z",
+      end: "2024-10-27T00:00:00Z",
+      bars: 300,
+      equity_final: "11234.5678",
+      equity_peak: "11500",
+      return_pct: 12.345678,
+      buy_and_hold_return_pct: 8.5,
+      cagr_pct: 15.2,
+      sharpe: 1.234,
+      sortino: 1.9,
+      max_drawdown_pct: -7.89,
+      trades: 2,
+      win_rate_pct: 50,
+      profit_factor: 2.5,
+      exposure_pct: 61.3,
+    },
+    trades: [
+      {
+        size: "95",
+        entry_bar: 21,
+        exit_bar: 40,
+        entry_time: "2024-01-22T00:00:00Z",
+        exit_time: "2024-02-10T00:00:00Z",
+        entry_price: "100.5",
+        exit_price: "112.25",
+        pnl: "1116.25",
+        commission: "40.45",
+      },
+      {
+        size: "-90",
+        entry_bar: 60,
+        exit_bar: 75,
+        entry_time: "2024-03-01T00:00:00Z",
+        exit_time: "2024-03-16T00:00:00Z",
+        entry_price: "110",
+        exit_price: "114",
+        pnl: "-360",
+        commission: "40.32",
+      },
+    ],
+    open_position: "0",
+    equity_curve: [
+      { time: "2024-01-01T00:00:00Z", equity: "10000" },
+      { time: "2024-10-27T00:00:00Z", equity: "11234.5678" },
+    ],
+    ...over,
+  };
+}
+
 /** An in-memory Backend whose methods are vi.fn()s, plus helpers to push events. */
 export function fakeBackend(
   init: {
@@ -96,6 +253,16 @@ export function fakeBackend(
     detected?: DetectedServer[];
     /** What `providerModels` lists, by provider id (an unknown id is `not_found`). */
     models?: Record<string, string[]>;
+    account?: Account;
+    orders?: Order[];
+    fills?: Fill[];
+    positions?: Position[];
+    audit?: AuditEntry[];
+    verification?: AuditVerification;
+    quotes?: QuoteView[];
+    replays?: ReplayStatus[];
+    bars?: Record<string, BarView[]>;
+    backtest?: BacktestReport;
   } = {},
 ) {
   let providers = init.providers ?? [provider()];
@@ -106,6 +273,15 @@ export function fakeBackend(
   let detected = init.detected ?? [];
   let models = init.models ?? {};
   let seq = 0;
+  // Trading: a toy paper broker that fills market orders at once at the quote (or 100).
+  let acct = init.account ?? account();
+  let orders = init.orders ?? [];
+  let fills = init.fills ?? [];
+  let positions = init.positions ?? [];
+  const audit = init.audit ?? [];
+  let quotes = init.quotes ?? [];
+  let replays = init.replays ?? [];
+  const bars = init.bars ?? {};
   const notFound = () => new BackendError("not_found", "not found");
   const listeners = new Set<{ onEvent: (e: JarvisEvent) => void; onState?: (s: StreamState) => void }>();
   const backend = {
@@ -167,6 +343,68 @@ export function fakeBackend(
     stopMessage: vi.fn(async (_id: string) => {}),
     providerCircuits: vi.fn(async () => circuits),
     search: vi.fn(async (_q: string, _limit?: number) => hits),
+    account: vi.fn(async () => acct),
+    placeOrder: vi.fn(async (r: OrderRequest) => {
+      if (acct.kill_switch) throw new BackendError("risk_rejected", "the kill switch is engaged: no new orders", "kill_switch");
+      const price = r.type === "limit" ? (r.limit_price ?? "0") : (quotes.find((q) => q.symbol === r.symbol)?.price ?? "100");
+      const id = `o-new${++seq}`;
+      const placed = order({
+        id,
+        client_order_id: r.client_order_id ?? id,
+        symbol: r.symbol,
+        side: r.side,
+        type: r.type,
+        qty: r.qty,
+        limit_price: r.limit_price ?? null,
+        state: r.type === "market" ? "filled" : "accepted",
+        filled_qty: r.type === "market" ? r.qty : "0",
+        avg_fill_price: r.type === "market" ? price : null,
+      });
+      orders = [placed, ...orders];
+      if (placed.state === "filled") fills = [fill({ order_id: id, symbol: r.symbol, side: r.side, qty: r.qty, price }), ...fills];
+      return placed;
+    }),
+    listOrders: vi.fn(async (limit?: number) => orders.slice(0, limit ?? 100)),
+    cancelOrder: vi.fn(async (id: string) => {
+      const cur = orders.find((o) => o.id === id);
+      if (!cur) throw notFound();
+      const next: Order = { ...cur, state: "cancelled", reason: "cancelled by the user" };
+      orders = orders.map((o) => (o.id === id ? next : o));
+      return next;
+    }),
+    cancelAllOrders: vi.fn(async () => {
+      const open = orders.filter((o) => o.state === "accepted" || o.state === "partially_filled");
+      orders = orders.map((o) => (open.includes(o) ? { ...o, state: "cancelled" as const } : o));
+      return { cancelled: open.length };
+    }),
+    listFills: vi.fn(async (limit?: number) => fills.slice(0, limit ?? 100)),
+    listPositions: vi.fn(async () => positions),
+    setKillSwitch: vi.fn(async (engaged: boolean) => {
+      acct = { ...acct, kill_switch: engaged };
+      return acct;
+    }),
+    setRiskLimits: vi.fn(async (limits: RiskLimits) => {
+      acct = { ...acct, limits };
+      return acct;
+    }),
+    auditEntries: vi.fn(async (before?: number | null, limit?: number) =>
+      audit.filter((e) => before === undefined || before === null || Number(e.seq) < before).slice(0, limit ?? 100),
+    ),
+    verifyAudit: vi.fn(async () => init.verification ?? { ok: true, entries: n64(audit.length), first_bad: null }),
+    marketQuotes: vi.fn(async () => quotes),
+    marketBars: vi.fn(async (symbol: string) => bars[symbol] ?? []),
+    listReplays: vi.fn(async () => replays),
+    startReplay: vi.fn(async (r: ReplayRequest) => {
+      const status: ReplayStatus = { symbol: r.symbol, played: 0, total: r.csv.trim().split("\n").length - 1, speed: r.speed, running: true };
+      replays = [...replays.filter((x) => x.symbol !== r.symbol), status];
+      return status;
+    }),
+    stopReplay: vi.fn(async (symbol: string) => {
+      if (!replays.some((x) => x.symbol === symbol && x.running)) throw notFound();
+      replays = replays.map((x) => (x.symbol === symbol ? { ...x, running: false } : x));
+    }),
+    backtestStrategies: vi.fn(async () => STRATEGIES),
+    runBacktest: vi.fn(async (_r: Parameters<Backend["runBacktest"]>[0]) => init.backtest ?? backtestReport()),
     subscribe: vi.fn((onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void) => {
       const l = { onEvent, onState };
       listeners.add(l);
@@ -197,6 +435,18 @@ export function fakeBackend(
     },
     setModels(next: Record<string, string[]>) {
       models = next;
+    },
+    setAccount(next: Account) {
+      acct = next;
+    },
+    setPositions(next: Position[]) {
+      positions = next;
+    },
+    setQuotes(next: QuoteView[]) {
+      quotes = next;
+    },
+    setReplays(next: ReplayStatus[]) {
+      replays = next;
     },
     emit(e: JarvisEvent) {
       listeners.forEach((l) => l.onEvent(e));

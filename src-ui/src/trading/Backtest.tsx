@@ -1,0 +1,327 @@
+import { useEffect, useId, useState } from "react";
+import type { FormEvent } from "react";
+import type { BacktestReport } from "../bindings/BacktestReport";
+import type { StrategyInfo } from "../bindings/StrategyInfo";
+import { useBackend } from "../backend/context";
+import { errorMessage } from "../backend/errors";
+import { EquityChart } from "./EquityChart";
+import { FieldError, fieldProps, readFileText, splitError } from "./fields";
+import type { FieldErrors } from "./fields";
+import { formatBarTime, formatMoney, formatNumber, formatPct, formatPnl, formatPrice, formatQty, signOf } from "./format";
+
+type Field = "strategy" | "params" | "cash" | "commission" | "csv";
+const FIELDS: readonly Field[] = ["strategy", "params", "cash", "commission", "csv"];
+const DECIMAL_INPUT = /^\d*\.?\d+$|^\d+\.$/;
+
+const defaults = (s: StrategyInfo | undefined) => Object.fromEntries((s?.params ?? []).map((p) => [p.name, p.default]));
+
+function Stat({ label, value, testId, tone }: { label: string; value: string; testId: string; tone?: string }) {
+  return (
+    <div className="figure">
+      <dt>{label}</dt>
+      <dd className={tone} data-testid={testId}>
+        {value}
+      </dd>
+    </div>
+  );
+}
+
+const toneOf = (n: number | null) => (n === null ? undefined : n > 0 ? "pnl pnl-pos" : n < 0 ? "pnl pnl-neg" : undefined);
+
+function Results({ report }: { report: BacktestReport }) {
+  const s = report.stats;
+  return (
+    <div className="backtest-results" data-testid="backtest-results">
+      <h3 className="subhead">
+        Results: {report.strategy}{" "}
+        <span className="muted small">
+          {Object.entries(report.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(", ")}{" "}
+          · {s.bars} bars, {formatBarTime(s.start)} → {formatBarTime(s.end)}
+        </span>
+      </h3>
+      <dl className="figures stats" data-testid="backtest-stats">
+        <Stat label="Return" value={formatPct(s.return_pct)} testId="stat-return" tone={toneOf(s.return_pct)} />
+        <Stat label="Buy & hold" value={formatPct(s.buy_and_hold_return_pct)} testId="stat-buy-hold" />
+        <Stat label="CAGR" value={formatPct(s.cagr_pct)} testId="stat-cagr" />
+        <Stat label="Sharpe" value={formatNumber(s.sharpe)} testId="stat-sharpe" />
+        <Stat label="Sortino" value={formatNumber(s.sortino)} testId="stat-sortino" />
+        <Stat label="Max drawdown" value={formatPct(s.max_drawdown_pct)} testId="stat-max-drawdown" />
+        <Stat label="Win rate" value={formatPct(s.win_rate_pct)} testId="stat-win-rate" />
+        <Stat label="Profit factor" value={formatNumber(s.profit_factor)} testId="stat-profit-factor" />
+        <Stat label="Exposure" value={formatPct(s.exposure_pct)} testId="stat-exposure" />
+        <Stat label="Trades" value={String(s.trades)} testId="stat-trades" />
+        <Stat label="Final equity" value={formatMoney(s.equity_final)} testId="stat-final-equity" />
+        <Stat label="Peak equity" value={formatMoney(s.equity_peak)} testId="stat-peak-equity" />
+      </dl>
+      {signOf(report.open_position) !== "zero" && (
+        <p className="muted small">Still holding {formatQty(report.open_position)} at the end (marked at the last close, not counted as a trade).</p>
+      )}
+      <h3 className="subhead">Equity curve</h3>
+      <EquityChart points={report.equity_curve} />
+      <h3 className="subhead">
+        Trades <span className="count">{report.trades.length}</span>
+      </h3>
+      {report.trades.length === 0 ? (
+        <p className="empty small" data-testid="backtest-no-trades">
+          The strategy made no trade on these bars.
+        </p>
+      ) : (
+        <div className="table-scroll table-scroll-tall">
+          <table className="data-table" data-testid="backtest-trades">
+            <thead>
+              <tr>
+                <th scope="col">Entry</th>
+                <th scope="col">Exit</th>
+                <th scope="col" className="num">
+                  Size
+                </th>
+                <th scope="col" className="num">
+                  Entry price
+                </th>
+                <th scope="col" className="num">
+                  Exit price
+                </th>
+                <th scope="col" className="num">
+                  P&amp;L
+                </th>
+                <th scope="col" className="num">
+                  Commission
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.trades.map((t, i) => (
+                <tr key={`${t.entry_bar}-${t.exit_bar}-${i}`} data-testid="backtest-trade-row">
+                  <td className="small nowrap">{formatBarTime(t.entry_time)}</td>
+                  <td className="small nowrap">{formatBarTime(t.exit_time)}</td>
+                  <td className={`num mono side-${signOf(t.size) === "neg" ? "sell" : "buy"}`}>{formatQty(t.size)}</td>
+                  <td className="num mono">{formatPrice(t.entry_price)}</td>
+                  <td className="num mono">{formatPrice(t.exit_price)}</td>
+                  <td className={`num mono pnl pnl-${signOf(t.pnl)}`}>{formatPnl(t.pnl)}</td>
+                  <td className="num mono">{formatMoney(t.commission)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** Run a strategy over CSV bars sent with the request: statistics, equity curve and trades. */
+export function Backtest() {
+  const backend = useBackend();
+  const uid = useId();
+  const [strategies, setStrategies] = useState<StrategyInfo[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [strategy, setStrategy] = useState("");
+  const [params, setParams] = useState<Record<string, string>>({});
+  const [cash, setCash] = useState("10000");
+  const [commission, setCommission] = useState("0.002");
+  const [exclusive, setExclusive] = useState(true);
+  const [file, setFile] = useState<File | null>(null);
+  const [errors, setErrors] = useState<FieldErrors<Field>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [running, setRunning] = useState(false);
+  const [report, setReport] = useState<BacktestReport | null>(null);
+
+  useEffect(() => {
+    let stale = false;
+    backend.backtestStrategies().then(
+      (list) => {
+        if (stale) return;
+        setStrategies(list);
+        const first = list[0];
+        if (first) {
+          setStrategy(first.name);
+          setParams(defaults(first));
+        }
+      },
+      (e: unknown) => {
+        if (!stale) setLoadError(errorMessage(e));
+      },
+    );
+    return () => {
+      stale = true;
+    };
+  }, [backend]);
+
+  const info = strategies?.find((s) => s.name === strategy);
+  const clear = (f: Field) => setErrors(({ [f]: _gone, ...rest }) => rest);
+
+  const onSubmit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    if (running) return;
+    setFormError(null);
+    const errs: FieldErrors<Field> = {};
+    if (!strategy) errs.strategy = "Choose a strategy.";
+    if (!DECIMAL_INPUT.test(cash.trim())) errs.cash = "Enter the starting cash, e.g. 10000.";
+    if (!DECIMAL_INPUT.test(commission.trim())) errs.commission = "Enter the commission as a fraction of the traded value, e.g. 0.002.";
+    if (Object.values(params).some((v) => v.trim() === "")) errs.params = "Give every parameter a value.";
+    if (!file) errs.csv = "Choose a CSV file of bars (timestamp, Open, High, Low, Close, Volume).";
+    setErrors(errs);
+    const first = FIELDS.find((f) => errs[f]);
+    if (first || !file) {
+      if (first) document.getElementById(`${uid}-${first}`)?.focus();
+      return;
+    }
+    setRunning(true);
+    setReport(null);
+    try {
+      const csv = await readFileText(file);
+      const trimmed = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.trim()]));
+      setReport(
+        await backend.runBacktest({
+          strategy,
+          params: trimmed,
+          cash: cash.trim(),
+          commission: commission.trim(),
+          exclusive_orders: exclusive,
+          csv,
+        }),
+      );
+    } catch (err) {
+      const { field, message } = splitError(err, FIELDS);
+      if (field) setErrors({ [field]: message });
+      else setFormError(message);
+    } finally {
+      setRunning(false);
+    }
+  };
+
+  return (
+    <section className="panel backtest" aria-labelledby={`${uid}-title`} data-testid="backtest">
+      <h2 id={`${uid}-title`}>Backtest</h2>
+      <p className="hint">Run a strategy over historical bars from a CSV file. Nothing is traded: it only simulates.</p>
+      {loadError && (
+        <p className="error-text" role="alert">
+          Could not load the strategies: {loadError}
+        </p>
+      )}
+      <form className="backtest-form" noValidate onSubmit={(e) => void onSubmit(e)} data-testid="backtest-form" aria-busy={running}>
+        {formError && (
+          <div className="form-error" role="alert" data-testid="backtest-form-error">
+            {formError}
+          </div>
+        )}
+        <div className="backtest-grid">
+          <div className="field">
+            <label htmlFor={`${uid}-strategy`}>Strategy</label>
+            <select
+              {...fieldProps(uid, "strategy", errors)}
+              value={strategy}
+              disabled={!strategies}
+              data-testid="backtest-strategy"
+              onChange={(e) => {
+                setStrategy(e.target.value);
+                setParams(defaults(strategies?.find((s) => s.name === e.target.value)));
+                clear("strategy");
+                clear("params");
+              }}
+            >
+              {!strategies && <option value="">Loading…</option>}
+              {strategies?.map((s) => (
+                <option key={s.name} value={s.name}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+            <FieldError uid={uid} field="strategy" errors={errors} prefix="backtest" />
+          </div>
+          <fieldset className="bare field params" aria-describedby={errors.params ? `${uid}-params-error` : undefined}>
+            <legend className="field-label">Parameters</legend>
+            <div className="param-inputs" id={`${uid}-params`} tabIndex={-1}>
+              {info?.params.length === 0 && <span className="muted small">none</span>}
+              {info?.params.map((p) => (
+                <label key={p.name} className="param">
+                  <span>{p.name}</span>
+                  <input
+                    type="text"
+                    inputMode="numeric"
+                    name={`param-${p.name}`}
+                    data-testid={`backtest-param-${p.name}`}
+                    aria-invalid={errors.params ? true : undefined}
+                    value={params[p.name] ?? ""}
+                    onChange={(e) => {
+                      setParams((prev) => ({ ...prev, [p.name]: e.target.value }));
+                      clear("params");
+                    }}
+                  />
+                </label>
+              ))}
+            </div>
+            <FieldError uid={uid} field="params" errors={errors} prefix="backtest" />
+          </fieldset>
+          <div className="field">
+            <label htmlFor={`${uid}-cash`}>Cash</label>
+            <input
+              {...fieldProps(uid, "cash", errors)}
+              type="text"
+              inputMode="decimal"
+              value={cash}
+              data-testid="backtest-cash"
+              onChange={(e) => {
+                setCash(e.target.value);
+                clear("cash");
+              }}
+            />
+            <FieldError uid={uid} field="cash" errors={errors} prefix="backtest" />
+          </div>
+          <div className="field">
+            <label htmlFor={`${uid}-commission`}>Commission</label>
+            <input
+              {...fieldProps(uid, "commission", errors, true)}
+              type="text"
+              inputMode="decimal"
+              value={commission}
+              data-testid="backtest-commission"
+              onChange={(e) => {
+                setCommission(e.target.value);
+                clear("commission");
+              }}
+            />
+            <p className="hint" id={`${uid}-commission-hint`}>
+              fraction of each trade's value (0.002 = 0.2%)
+            </p>
+            <FieldError uid={uid} field="commission" errors={errors} prefix="backtest" />
+          </div>
+          <div className="field">
+            <label htmlFor={`${uid}-csv`}>CSV file</label>
+            <input
+              {...fieldProps(uid, "csv", errors)}
+              type="file"
+              accept=".csv,text/csv,text/plain"
+              data-testid="backtest-file"
+              onChange={(e) => {
+                setFile(e.target.files?.[0] ?? null);
+                clear("csv");
+              }}
+            />
+            <FieldError uid={uid} field="csv" errors={errors} prefix="backtest" />
+          </div>
+          <div className="field checkbox-field">
+            <label className="checkbox">
+              <input type="checkbox" checked={exclusive} data-testid="backtest-exclusive" onChange={(e) => setExclusive(e.target.checked)} />
+              Exclusive orders
+            </label>
+            <p className="hint">each new signal closes the open position first</p>
+          </div>
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="primary" data-testid="backtest-run" disabled={running || !strategies}>
+            {running ? "Running…" : "Run backtest"}
+          </button>
+          {running && (
+            <span className="backtest-progress" role="status" data-testid="backtest-running">
+              <progress aria-label="Backtest running" /> Running the backtest…
+            </span>
+          )}
+        </div>
+      </form>
+      {report && <Results report={report} />}
+    </section>
+  );
+}

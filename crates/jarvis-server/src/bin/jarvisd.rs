@@ -67,11 +67,26 @@ enum Command {
     /// Run a strategy over OHLCV bars from a CSV file and print its trades
     /// and statistics.
     Backtest(BacktestArgs),
+    /// Transcribe a WAV file on this machine and find the spoken command.
+    Transcribe(TranscribeArgs),
     /// The trading audit trail.
     Audit {
         #[command(subcommand)]
         action: AuditAction,
     },
+}
+
+#[derive(Args)]
+struct TranscribeArgs {
+    /// The recording (any rate, mono or stereo, 16-bit or float WAV).
+    file: PathBuf,
+    /// A whisper.cpp ggml model. Default: $JARVIS_WHISPER_MODEL, else
+    /// ggml-tiny.en.bin in Jarvis's models folder.
+    #[arg(long, value_name = "PATH")]
+    model: Option<PathBuf>,
+    /// Print {"text", "intent", "ms"} as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -132,6 +147,9 @@ async fn run(cli: Cli) -> Result<()> {
     if let Some(Command::Backtest(args)) = &cli.command {
         return backtest(args);
     }
+    if let Some(Command::Transcribe(args)) = &cli.command {
+        return transcribe(args);
+    }
     let data_dir = match cli.profile.data_dir {
         Some(dir) => dir,
         None => {
@@ -187,7 +205,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             return Ok(());
         }
-        Some(Command::Backtest(_)) | None => {}
+        Some(Command::Backtest(_)) | Some(Command::Transcribe(_)) | None => {}
     }
 
     if !cli.listen.ip().is_loopback() && !cli.allow_remote {
@@ -195,6 +213,9 @@ async fn run(cli: Cli) -> Result<()> {
             "refusing to listen on {}: it is not a loopback address; pass --allow-remote to let other machines connect",
             cli.listen
         );
+    }
+    if app.offer_builtin_model().await? {
+        tracing::info!("the built-in model was added as a provider");
     }
     let listener = TcpListener::bind(cli.listen)
         .await
@@ -212,6 +233,30 @@ async fn run(cli: Cli) -> Result<()> {
         let _ = shutdown.send(true);
     });
     server.wait().await.context("the server failed")
+}
+
+fn transcribe(args: &TranscribeArgs) -> Result<()> {
+    let model = match args.model.clone().or_else(jarvis_voice::default_model_path) {
+        Some(path) if path.is_file() => path,
+        Some(path) => bail!(
+            "no speech model at {}: pass --model PATH to a whisper.cpp ggml model (e.g. ggml-tiny.en.bin) or set JARVIS_WHISPER_MODEL",
+            path.display()
+        ),
+        None => bail!("no speech model: pass --model PATH or set JARVIS_WHISPER_MODEL"),
+    };
+    let report =
+        jarvis_voice::transcribe_file(&args.file, &model, &jarvis_voice::SttOptions::default())?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("{}", report.text);
+        match (&report.intent, &report.error) {
+            (Some(intent), _) => eprintln!("intent: {}", serde_json::to_string(intent)?),
+            (None, Some(error)) => eprintln!("not a command Jarvis can carry out: {error}"),
+            (None, None) => {}
+        }
+    }
+    Ok(())
 }
 
 fn backtest(args: &BacktestArgs) -> Result<()> {

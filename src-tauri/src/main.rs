@@ -96,6 +96,8 @@ fn main() -> anyhow::Result<()> {
             trading_commands::stop_replay,
             trading_commands::backtest_strategies,
             trading_commands::run_backtest,
+            trading_commands::voice_command,
+            trading_commands::voice_confirm,
         ])
         .setup(|app| {
             tray::build(app.handle())?;

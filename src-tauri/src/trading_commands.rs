@@ -1,4 +1,5 @@
-//! Trading, market data and backtest commands: one service call each.
+//! Trading, market data, backtest and spoken-command commands: one service
+//! call each.
 
 use jarvis_core::{ErrorKind, Problem};
 use jarvis_trading::audit::{AuditEntry, AuditVerification};
@@ -137,4 +138,20 @@ pub async fn run_backtest(request: BacktestRequest) -> Reply<BacktestReport> {
         .await
         .map_err(|e| Problem::new(ErrorKind::Internal, "internal", e.to_string()))?
         .map_err(|e| Problem::invalid_field(e.field, e.reason))
+}
+
+#[tauri::command]
+pub async fn voice_command(
+    backend: State<'_, Backend>,
+    command: jarvis_app::VoiceCommand,
+) -> Reply<jarvis_app::VoiceOutcome> {
+    Ok(backend.app()?.voice_command(command).await?)
+}
+
+#[tauri::command]
+pub async fn voice_confirm(
+    backend: State<'_, Backend>,
+    id: String,
+) -> Reply<jarvis_app::VoiceOutcome> {
+    Ok(backend.app()?.voice_confirm(&id).await?)
 }

@@ -7,6 +7,7 @@ mod config;
 mod health;
 mod server;
 mod token;
+mod voice;
 
 pub use builtin::BUILTIN_MODEL_FILE;
 pub use config::{AppConfig, SecretsConfig, default_data_dir};
@@ -14,6 +15,7 @@ pub use health::{
     ComponentStatus, DatabaseHealth, Health, KeychainHealth, OverallStatus, ProvidersHealth,
 };
 pub use server::{ServerRuntime, validate_listen};
+pub use voice::{VoiceCommand, VoiceOutcome, VoiceStatus};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +69,7 @@ pub struct App {
     pub chat: ChatService,
     pub trading: TradingService,
     pub market: MarketService,
+    pending: voice::PendingCommands,
     server_runtime: Arc<dyn ServerRuntime>,
 }
 
@@ -99,6 +102,7 @@ impl App {
             chat,
             trading,
             market,
+            pending: Default::default(),
             server_runtime,
         }))
     }

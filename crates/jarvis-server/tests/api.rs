@@ -535,3 +535,120 @@ async fn the_built_in_model_is_offered_once_and_a_removal_is_respected() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_voice_trade_waits_for_confirmation_and_meets_the_kill_switch() {
+    let api = api().await;
+    let (status, _) = api
+        .json(
+            "POST",
+            "/api/v1/market/replays",
+            json!({"symbol": "AAPL", "csv": zigzag_csv(5), "speed": 0.0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    for _ in 0..100 {
+        let (_, quotes) = api.get("/api/v1/market/quotes").await;
+        if quotes.as_array().is_some_and(|q| !q.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // Heard, parsed, not executed.
+    let (status, outcome) = api
+        .json(
+            "POST",
+            "/api/v1/voice/command",
+            json!({"text": "By ten shares of Apple."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert_eq!(outcome["status"], "needs_confirmation");
+    assert_eq!(outcome["intent"]["symbol"], "AAPL");
+    let (_, orders) = api.get("/api/v1/orders").await;
+    assert!(
+        orders.as_array().unwrap().is_empty(),
+        "nothing runs on voice alone"
+    );
+
+    // A spoken "confirm" places it through the pipeline, source voice.
+    let (_, done) = api
+        .json("POST", "/api/v1/voice/command", json!({"text": "Confirm."}))
+        .await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["order"]["source"], "voice");
+    assert_eq!(done["order"]["state"], "filled");
+
+    // With the kill switch engaged (by voice: a brake needs no confirmation),
+    // the next confirmed voice order is refused by the risk check.
+    let (_, engaged) = api
+        .json(
+            "POST",
+            "/api/v1/voice/command",
+            json!({"text": "activate the kill switch"}),
+        )
+        .await;
+    assert_eq!(engaged["status"], "done");
+    let (_, asked) = api
+        .json(
+            "POST",
+            "/api/v1/voice/command",
+            json!({"text": "sell five shares of apple"}),
+        )
+        .await;
+    let id = asked["confirmation_id"].as_str().unwrap().to_owned();
+    let (_, refused) = api
+        .json("POST", &format!("/api/v1/voice/confirm/{id}"), json!({}))
+        .await;
+    assert_eq!(refused["status"], "refused");
+    assert!(
+        refused["message"].as_str().unwrap().contains("kill_switch"),
+        "{refused}"
+    );
+
+    // Refusals as heard, queries, navigation, chat.
+    let (_, minus) = api
+        .json(
+            "POST",
+            "/api/v1/voice/command",
+            json!({"text": "buy minus five shares of apple"}),
+        )
+        .await;
+    assert_eq!(minus["status"], "refused");
+    let (_, pnl) = api
+        .json(
+            "POST",
+            "/api/v1/voice/command",
+            json!({"text": "what is my profit and loss today"}),
+        )
+        .await;
+    assert_eq!(pnl["status"], "done");
+    assert!(pnl["message"].as_str().unwrap().contains("profit and loss"));
+    let (_, nav) = api
+        .json(
+            "POST",
+            "/api/v1/voice/command",
+            json!({"text": "open the trading screen"}),
+        )
+        .await;
+    assert_eq!(
+        (nav["status"].as_str(), nav["screen"].as_str()),
+        (Some("navigate"), Some("trading"))
+    );
+    let (_, chat) = api
+        .json(
+            "POST",
+            "/api/v1/voice/command",
+            json!({"text": "how far away is mars from the earth"}),
+        )
+        .await;
+    assert_eq!(chat["status"], "for_chat");
+    let (status, body) = api
+        .json("POST", "/api/v1/voice/confirm/nope", json!({}))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("id"))
+    );
+}

@@ -97,9 +97,16 @@ impl Database {
                 source,
             })?;
         let profile_id = ensure_profile(&conn)?;
+        // Checkpoints copy the WAL into the database and sync it: a few ms.
+        // Run them on a thread of their own instead of inside whichever
+        // commit crosses the threshold, so writes stay in microseconds.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(open_err)?;
+        let conn = Arc::new(Mutex::new(conn));
+        spawn_checkpointer(path, Arc::downgrade(&conn));
         Ok(Self {
             path: Arc::new(path.to_owned()),
-            conn: Arc::new(Mutex::new(conn)),
+            conn,
             profile_id: profile_id.into(),
         })
     }
@@ -146,6 +153,26 @@ impl Database {
     /// The schema version of the open database.
     pub async fn schema_version(&self) -> Result<u32, DbError> {
         self.call(|conn| Ok(user_version(conn)?)).await
+    }
+}
+
+/// Checkpoints the WAL every half second (PASSIVE: never blocks the
+/// writer) until the database is dropped, and once more at the end.
+fn spawn_checkpointer(path: &Path, alive: std::sync::Weak<Mutex<Connection>>) {
+    let Ok(conn) = Connection::open(path) else {
+        return; // the writer's connection still checkpoints on close
+    };
+    let _ = conn.busy_timeout(std::time::Duration::from_millis(100));
+    let spawned = std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while alive.strong_count() > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no checkpoint thread: the WAL grows until the database closes");
     }
 }
 

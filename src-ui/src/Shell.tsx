@@ -9,7 +9,7 @@ import { ROUTE_TITLES, ROUTES, routeHref, useHashRoute } from "./hooks/useHashRo
 import type { Route } from "./hooks/useHashRoute";
 import { Chat } from "./screens/Chat";
 import { Dashboard } from "./screens/Dashboard";
-import { Voice } from "./screens/Placeholders";
+import { Voice } from "./screens/Voice";
 import { Settings } from "./screens/Settings";
 import { Trading } from "./screens/Trading";
 

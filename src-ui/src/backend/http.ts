@@ -29,6 +29,7 @@ import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
+import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 import { BackendError, isApiError } from "./errors";
 import { parseEvent } from "./events";
 import type { Backend, CancelledOrders, StreamState } from "./types";
@@ -241,6 +242,9 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     stopReplay: (symbol: string) => request<void>("DELETE", `/api/v1/market/replays/${id(symbol)}`),
     backtestStrategies: () => request<StrategyInfo[]>("GET", "/api/v1/backtests/strategies"),
     runBacktest: (r: BacktestRequest) => request<BacktestReport>("POST", "/api/v1/backtests", r),
+    voiceCommand: (text: string) => request<VoiceOutcome>("POST", "/api/v1/voice/command", { text }),
+    voiceConfirm: (id: string) =>
+      request<VoiceOutcome>("POST", `/api/v1/voice/confirm/${encodeURIComponent(id)}`, {}),
     subscribe,
   };
 }

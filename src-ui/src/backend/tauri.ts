@@ -31,6 +31,7 @@ import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
+import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 import { toBackendError } from "./errors";
 import { parseEvent } from "./events";
 import type { Backend, CancelledOrders, StreamState } from "./types";
@@ -118,6 +119,8 @@ export function createTauriBackend(): Backend {
     stopReplay: (symbol: string) => call<void>("stop_replay", { symbol }),
     backtestStrategies: () => call<StrategyInfo[]>("backtest_strategies"),
     runBacktest: (request: BacktestRequest) => call<BacktestReport>("run_backtest", { request }),
+    voiceCommand: (text: string) => call<VoiceOutcome>("voice_command", { command: { text } }),
+    voiceConfirm: (id: string) => call<VoiceOutcome>("voice_confirm", { id }),
     subscribe,
   };
 }

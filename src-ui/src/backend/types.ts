@@ -29,6 +29,7 @@ import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
+import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 
 /** State of the live event stream, reported to `subscribe`'s optional second callback. */
 export type StreamState = "connecting" | "open" | "closed";
@@ -104,6 +105,13 @@ export interface Backend {
   backtestStrategies(): Promise<StrategyInfo[]>;
   /** Errors name the field at fault: csv, strategy, params, cash or commission. */
   runBacktest(request: BacktestRequest): Promise<BacktestReport>;
+  /**
+   * Act on a spoken (or typed) command: queries are answered, trades wait
+   * for `voiceConfirm` (or a spoken "confirm"), anything else says what to do.
+   */
+  voiceCommand(text: string): Promise<VoiceOutcome>;
+  /** Carry out a command waiting for confirmation; rejects naming `id` when none is. */
+  voiceConfirm(id: string): Promise<VoiceOutcome>;
   /** Listen to backend events; returns the unsubscribe function. */
   subscribe(onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void): () => void;
 }

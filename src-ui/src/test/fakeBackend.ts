@@ -22,6 +22,7 @@ import type { RiskLimits } from "../bindings/RiskLimits";
 import type { SearchHit } from "../bindings/SearchHit";
 import type { ServerView } from "../bindings/ServerView";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
+import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 import { BackendError } from "../backend/errors";
 import type { Backend, StreamState } from "../backend/types";
 
@@ -405,6 +406,22 @@ export function fakeBackend(
     }),
     backtestStrategies: vi.fn(async () => STRATEGIES),
     runBacktest: vi.fn(async (_r: Parameters<Backend["runBacktest"]>[0]) => init.backtest ?? backtestReport()),
+    voiceCommand: vi.fn(async (text: string): Promise<VoiceOutcome> => ({
+      status: "needs_confirmation",
+      message: `Buy 10 AAPL at market? (${text}) Say "confirm" or press Confirm.`,
+      intent: { kind: "trade", side: "buy", qty: "10", symbol: "AAPL", order_type: "market" },
+      confirmation_id: "c1",
+      order: null,
+      screen: null,
+    })),
+    voiceConfirm: vi.fn(async (_id: string): Promise<VoiceOutcome> => ({
+      status: "done",
+      message: "Order filled: 10 of 10 AAPL filled.",
+      intent: null,
+      confirmation_id: null,
+      order: null,
+      screen: null,
+    })),
     subscribe: vi.fn((onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void) => {
       const l = { onEvent, onState };
       listeners.add(l);

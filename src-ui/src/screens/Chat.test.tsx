@@ -14,6 +14,14 @@ function renderChat(fb = fakeBackend()) {
 const messages = () => screen.queryAllByTestId("message");
 const input = () => screen.getByTestId<HTMLTextAreaElement>("chat-input");
 
+/** The composer once providers have loaded: typing into it before then does
+ * nothing, which on a slow machine made these tests flaky. */
+async function readyInput() {
+  const el = await screen.findByTestId<HTMLTextAreaElement>("chat-input");
+  await waitFor(() => expect(el.disabled).toBe(false));
+  return el;
+}
+
 async function openConversation(title: string) {
   const item = (await screen.findAllByTestId("conversation-item")).find((li) => li.textContent?.includes(title));
   if (!item) throw new Error(`no conversation ${title}`);
@@ -108,7 +116,7 @@ describe("Chat · streaming", () => {
   it("shows an error when Stop fails for another reason and lets the user try again", async () => {
     const user = userEvent.setup();
     const fb = renderChat();
-    await user.type(await screen.findByTestId("chat-input"), "Hi");
+    await user.type(await readyInput(), "Hi");
     await user.keyboard("{Enter}");
     const receipt = await waitFor(() => fb.backend.sendMessage.mock.results[0]!.value);
     fb.backend.stopMessage.mockRejectedValueOnce(new BackendError("internal", "boom"));
@@ -122,7 +130,7 @@ describe("Chat · streaming", () => {
     const user = userEvent.setup();
     const fb = renderChat();
     fb.backend.sendMessage.mockRejectedValueOnce(new BackendError("network", "Cannot reach the Jarvis server."));
-    await user.type(await screen.findByTestId("chat-input"), "Hello there");
+    await user.type(await readyInput(), "Hello there");
     await user.click(screen.getByTestId("chat-send"));
     expect((await screen.findByTestId("send-error")).textContent).toContain("Cannot reach the Jarvis server.");
     expect(input().value).toBe("Hello there");
@@ -131,7 +139,7 @@ describe("Chat · streaming", () => {
   it("Shift+Enter adds a new line instead of sending", async () => {
     const user = userEvent.setup();
     const fb = renderChat();
-    await user.type(await screen.findByTestId("chat-input"), "line one{Shift>}{Enter}{/Shift}line two");
+    await user.type(await readyInput(), "line one{Shift>}{Enter}{/Shift}line two");
     expect(input().value).toBe("line one\nline two");
     expect(fb.backend.sendMessage).not.toHaveBeenCalled();
     await user.keyboard("{Enter}");
@@ -275,7 +283,7 @@ describe("Chat · no provider", () => {
     const user = userEvent.setup();
     const fb = renderChat();
     fb.backend.sendMessage.mockRejectedValueOnce(new BackendError("no_provider", "No AI provider is configured."));
-    await user.type(await screen.findByTestId("chat-input"), "hi{Enter}");
+    await user.type(await readyInput(), "hi{Enter}");
     expect((await screen.findByTestId("no-provider")).textContent).toContain("add one in Settings");
     expect(input().disabled).toBe(true);
     expect(screen.queryByTestId("send-error")).toBeNull();

@@ -98,6 +98,9 @@ fn main() -> anyhow::Result<()> {
             trading_commands::run_backtest,
             trading_commands::voice_command,
             trading_commands::voice_confirm,
+            trading_commands::get_broker,
+            trading_commands::set_broker,
+            trading_commands::start_feed,
         ])
         .setup(|app| {
             tray::build(app.handle())?;
@@ -105,6 +108,7 @@ fn main() -> anyhow::Result<()> {
                 forward_events(app.handle().clone(), jarvis.clone());
                 let jarvis = jarvis.clone();
                 tauri::async_runtime::spawn(async move {
+                    jarvis.start_broker_sync();
                     if let Err(e) = jarvis.offer_builtin_model().await {
                         tracing::warn!(error = %e, "could not offer the built-in model");
                     }

@@ -59,7 +59,7 @@ pub async fn list_fills(backend: State<'_, Backend>, limit: Option<u32>) -> Repl
 
 #[tauri::command]
 pub async fn list_positions(backend: State<'_, Backend>) -> Reply<Vec<Position>> {
-    Ok(backend.app()?.trading.positions())
+    Ok(backend.app()?.trading.positions().await?)
 }
 
 #[tauri::command]
@@ -154,4 +154,25 @@ pub async fn voice_confirm(
     id: String,
 ) -> Reply<jarvis_app::VoiceOutcome> {
     Ok(backend.app()?.voice_confirm(&id).await?)
+}
+
+#[tauri::command]
+pub async fn get_broker(backend: State<'_, Backend>) -> Reply<jarvis_app::BrokerSettings> {
+    Ok(backend.app()?.broker_settings().await?)
+}
+
+#[tauri::command]
+pub async fn set_broker(
+    backend: State<'_, Backend>,
+    update: jarvis_app::BrokerUpdate,
+) -> Reply<jarvis_app::BrokerSettings> {
+    Ok(backend.app()?.set_broker(update).await?)
+}
+
+#[tauri::command]
+pub async fn start_feed(
+    backend: State<'_, Backend>,
+    request: jarvis_trading::replay::FeedRequest,
+) -> Reply<ReplayStatus> {
+    Ok(backend.app()?.market.start_feed(request).await?)
 }

@@ -2,6 +2,7 @@
 //! the event bus and every service exactly once; the desktop shell and
 //! `jarvisd` both start from it and only adapt its calls.
 
+mod broker;
 mod builtin;
 mod config;
 mod health;
@@ -9,6 +10,7 @@ mod server;
 mod token;
 mod voice;
 
+pub use broker::{BrokerKind, BrokerSettings, BrokerUpdate, SYNC_EVERY};
 pub use builtin::BUILTIN_MODEL_FILE;
 pub use config::{AppConfig, SecretsConfig, default_data_dir};
 pub use health::{

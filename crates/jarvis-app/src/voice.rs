@@ -218,7 +218,7 @@ impl App {
                         account.equity.round_dp(2)
                     ),
                     QueryTarget::Positions => {
-                        let positions = self.trading.positions();
+                        let positions = self.trading.positions().await?;
                         let open: Vec<String> = positions
                             .iter()
                             .filter(|p| !p.qty.is_zero())

@@ -8,9 +8,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use jarvis_trading::bars::Bar;
 use jarvis_trading::broker::{
     Broker, BrokerAccount, BrokerError, BrokerOrder, BrokerOrderRequest, BrokerPosition,
-    MarketData, Timeframe,
+    MarketClock, MarketData, Timeframe,
 };
 use jarvis_trading::orders::{OrderState, OrderType, Side};
+use jarvis_trading::validate::{AssetClass, Instrument};
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -154,6 +155,27 @@ impl AlpacaBroker {
 impl Broker for AlpacaBroker {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn supports(&self, instrument: &Instrument) -> Result<(), String> {
+        match instrument.class {
+            AssetClass::Equity => Ok(()),
+            AssetClass::Crypto => Err(format!(
+                "Alpaca is set up here for US stocks; {} is a crypto pair",
+                instrument.symbol
+            )),
+        }
+    }
+
+    /// `GET /v2/clock`: the US stock market's session.
+    async fn clock(&self) -> Result<Option<MarketClock>, BrokerError> {
+        let url = format!("{}/v2/clock", self.base_url);
+        let wire: WireClock = self.get_json(url, "clock").await?;
+        Ok(Some(MarketClock {
+            is_open: wire.is_open,
+            next_open: wire.next_open,
+            next_close: wire.next_close,
+        }))
     }
 
     async fn submit(&self, order: &BrokerOrderRequest) -> Result<BrokerOrder, BrokerError> {
@@ -468,6 +490,13 @@ impl WireOrder {
             reason,
         })
     }
+}
+
+#[derive(Deserialize)]
+struct WireClock {
+    is_open: bool,
+    next_open: Option<DateTime<Utc>>,
+    next_close: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]

@@ -30,6 +30,7 @@ use jarvis_trading::broker::{
     MarketData, Timeframe,
 };
 use jarvis_trading::orders::{OrderState, OrderType, Side};
+use jarvis_trading::validate::{AssetClass, Instrument};
 use reqwest::Method;
 use reqwest::header::HeaderValue;
 use rust_decimal::Decimal;
@@ -268,6 +269,22 @@ impl BinanceBroker {
 impl Broker for BinanceBroker {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn supports(&self, instrument: &Instrument) -> Result<(), String> {
+        let pair = instrument.class == AssetClass::Crypto && !instrument.symbol.contains('/');
+        if pair && instrument.symbol.ends_with(&self.quote_asset) {
+            Ok(())
+        } else {
+            Err(format!(
+                "Binance Spot trades pairs quoted in {} like BTC{}; {} is not one",
+                self.quote_asset, self.quote_asset, instrument.symbol
+            ))
+        }
+    }
+
+    fn remember_symbol(&self, client_order_id: &str, symbol: &str) {
+        BinanceBroker::remember_symbol(self, client_order_id, symbol);
     }
 
     async fn submit(&self, order: &BrokerOrderRequest) -> Result<BrokerOrder, BrokerError> {

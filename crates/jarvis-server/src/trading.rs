@@ -5,11 +5,12 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
+use jarvis_app::{BrokerSettings, BrokerUpdate};
 use jarvis_core::Problem;
 use jarvis_trading::audit::{AuditEntry, AuditVerification};
 use jarvis_trading::orders::{Fill, Order, OrderRequest, OrderSource};
 use jarvis_trading::portfolio::Position;
-use jarvis_trading::replay::{BarView, ReplayRequest, ReplayStatus};
+use jarvis_trading::replay::{BarView, FeedRequest, ReplayRequest, ReplayStatus};
 use jarvis_trading::report::{BacktestReport, BacktestRequest, StrategyInfo};
 use jarvis_trading::risk::RiskLimits;
 use jarvis_trading::service::{Account, QuoteView};
@@ -30,6 +31,7 @@ pub(crate) fn routes() -> Router<ServerState> {
         .route("/fills", get(list_fills))
         .route("/positions", get(positions))
         .route("/account", get(account))
+        .route("/trading/broker", get(get_broker).put(set_broker))
         .route("/risk/kill-switch", post(kill_switch))
         .route("/risk/limits", put(set_limits))
         .route("/audit", get(audit_entries))
@@ -38,6 +40,7 @@ pub(crate) fn routes() -> Router<ServerState> {
         .route("/market/bars", get(bars))
         .route("/market/replays", get(replays))
         .route("/market/replays/{symbol}", delete(stop_replay))
+        .route("/market/feeds", post(start_feed))
         .route("/backtests/strategies", get(strategies))
         .route("/voice/command", post(voice_command))
         .route("/voice/confirm/{id}", post(voice_confirm))
@@ -114,8 +117,8 @@ async fn list_fills(
     ))
 }
 
-async fn positions(State(state): State<ServerState>) -> Json<Vec<Position>> {
-    Json(state.app.trading.positions())
+async fn positions(State(state): State<ServerState>) -> Result<Json<Vec<Position>>, ApiError> {
+    Ok(Json(state.app.trading.positions().await?))
 }
 
 async fn account(State(state): State<ServerState>) -> Result<Json<Account>, ApiError> {
@@ -133,6 +136,27 @@ async fn kill_switch(
     ValidJson(body): ValidJson<KillSwitch>,
 ) -> Result<Json<Account>, ApiError> {
     Ok(Json(state.app.trading.set_kill_switch(body.engaged).await?))
+}
+
+async fn start_feed(
+    State(state): State<ServerState>,
+    ValidJson(request): ValidJson<FeedRequest>,
+) -> Result<(StatusCode, Json<ReplayStatus>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.app.market.start_feed(request).await?),
+    ))
+}
+
+async fn get_broker(State(state): State<ServerState>) -> Result<Json<BrokerSettings>, ApiError> {
+    Ok(Json(state.app.broker_settings().await?))
+}
+
+async fn set_broker(
+    State(state): State<ServerState>,
+    ValidJson(update): ValidJson<BrokerUpdate>,
+) -> Result<Json<BrokerSettings>, ApiError> {
+    Ok(Json(state.app.set_broker(update).await?))
 }
 
 async fn set_limits(

@@ -4,81 +4,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use jarvis_server::{HostPolicy, router};
-use secrecy::{ExposeSecret, SecretString};
+use common::api;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-struct Api {
-    _profile: common::Profile,
-    router: axum::Router,
-    token: String,
-}
-
-async fn api() -> Api {
-    let profile = common::profile();
-    let token: SecretString = profile.app.owner_token().await.unwrap();
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    std::mem::forget(_tx);
-    let router = router(
-        profile.app.clone(),
-        token.clone(),
-        HostPolicy::loopback(),
-        rx,
-    );
-    Api {
-        token: token.expose_secret().to_owned(),
-        _profile: profile,
-        router,
-    }
-}
-
-impl Api {
-    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        (status, headers, body)
-    }
-
-    fn request(&self, method: &str, uri: &str) -> axum::http::request::Builder {
-        Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::HOST, "127.0.0.1:7878")
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
-    }
-
-    async fn json(&self, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
-        let request = self
-            .request(method, uri)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        let (status, _, body) = self.send(request).await;
-        let value = if body.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&body).unwrap()
-        };
-        (status, value)
-    }
-
-    async fn get(&self, uri: &str) -> (StatusCode, Value) {
-        let (status, _, body) = self
-            .send(self.request("GET", uri).body(Body::empty()).unwrap())
-            .await;
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-    }
-}
 
 #[tokio::test]
 async fn health_is_public_and_hides_paths_the_detailed_one_does_not() {

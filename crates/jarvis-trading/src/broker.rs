@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::bars::Bar;
 use crate::orders::{OrderState, OrderType, Side};
+use crate::validate::Instrument;
 
 /// What is sent to a broker. `client_order_id` makes it idempotent: a
 /// retry after an unknown outcome finds the first order instead of placing
@@ -107,9 +108,28 @@ pub enum BrokerError {
     },
 }
 
+/// Whether a market is trading now, as the broker says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketClock {
+    pub is_open: bool,
+    pub next_open: Option<DateTime<Utc>>,
+    pub next_close: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait Broker: Send + Sync {
     fn name(&self) -> &'static str;
+    /// Refuses, with the reason, instruments this broker does not trade.
+    fn supports(&self, _instrument: &Instrument) -> Result<(), String> {
+        Ok(())
+    }
+    /// The market's hours now; `None` where it never closes (crypto).
+    async fn clock(&self) -> Result<Option<MarketClock>, BrokerError> {
+        Ok(None)
+    }
+    /// Tells brokers whose lookups need the symbol (Binance) which symbol
+    /// an order is for, e.g. for orders placed before a restart.
+    fn remember_symbol(&self, _client_order_id: &str, _symbol: &str) {}
     /// Places an order. On `BrokerError::Unknown` the caller reconciles with
     /// [`Broker::order`] by client order id before trying again.
     async fn submit(&self, order: &BrokerOrderRequest) -> Result<BrokerOrder, BrokerError>;

@@ -135,6 +135,10 @@ pub struct Order {
     /// Why it was rejected or cancelled.
     pub reason: Option<String>,
     pub source: OrderSource,
+    /// Where it executes: "paper", "alpaca" or "binance".
+    pub venue: String,
+    /// The broker's own id once it has acknowledged the order.
+    pub broker_order_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

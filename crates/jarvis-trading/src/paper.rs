@@ -146,6 +146,8 @@ mod tests {
             state: OrderState::Accepted,
             reason: None,
             source: OrderSource::Api,
+            venue: "paper".into(),
+            broker_order_id: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

@@ -1,6 +1,8 @@
-//! Market data from a CSV played back at a chosen speed, so paper trading
-//! works offline with live-looking prices. Each bar becomes a quote at its
-//! close (with its volume, for partial fills) and a `market_bar` event.
+//! Market data for the chart and for orders: a CSV played back at a chosen
+//! speed, so paper trading works offline with live-looking prices, or live
+//! bars from the selected broker's market data (Alpaca bars, Binance
+//! klines). Each bar becomes a quote at its close (with its volume, for
+//! partial fills) and a `market_bar` event.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -12,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::bars::{Bar, read_csv};
+use crate::broker::Timeframe;
+use crate::live::LiveVenue;
 use crate::paper::Quote;
 use crate::service::{TradingError, TradingService};
 use crate::validate::{Instrument, Invalid};
@@ -34,10 +38,49 @@ pub struct ReplayRequest {
     pub speed: f64,
 }
 
+/// `POST /api/v1/market/feeds`: live bars from the selected broker.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct FeedRequest {
+    pub symbol: String,
+    pub timeframe: FeedTimeframe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FeedTimeframe {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl FeedTimeframe {
+    fn timeframe(self) -> Timeframe {
+        match self {
+            FeedTimeframe::Minute => Timeframe::Minute,
+            FeedTimeframe::Hour => Timeframe::Hour,
+            FeedTimeframe::Day => Timeframe::Day,
+        }
+    }
+
+    /// How far back the first load reaches, and how often to ask again.
+    fn history_and_poll(self) -> (chrono::Duration, Duration) {
+        match self {
+            FeedTimeframe::Minute => (chrono::Duration::days(3), Duration::from_secs(20)),
+            FeedTimeframe::Hour => (chrono::Duration::days(60), Duration::from_secs(60)),
+            FeedTimeframe::Day => (chrono::Duration::days(730), Duration::from_secs(300)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
 pub struct ReplayStatus {
     pub symbol: String,
+    /// "replay" for a CSV, else the broker the bars come from.
+    pub source: String,
     pub played: usize,
     pub total: usize,
     pub speed: f64,
@@ -115,6 +158,7 @@ impl MarketService {
 
         let status = Arc::new(Mutex::new(ReplayStatus {
             symbol: request.symbol.clone(),
+            source: "replay".into(),
             played: 0,
             total: bars.len(),
             speed: request.speed,
@@ -139,7 +183,86 @@ impl MarketService {
         Ok(view)
     }
 
-    /// Stops a symbol's replay; true when one was running.
+    /// Starts (or restarts) live bars for a symbol from the selected
+    /// broker: the recent history first, then new bars as they complete.
+    pub async fn start_feed(&self, request: FeedRequest) -> Result<ReplayStatus, TradingError> {
+        let invalid = |field, reason: String| TradingError::Invalid(Invalid { field, reason });
+        let Some(venue) = self.trading.venue() else {
+            return Err(invalid(
+                "symbol",
+                "live bars come from a broker: select Alpaca or Binance in Settings, or play a CSV replay".into(),
+            ));
+        };
+        let instrument = Instrument::for_symbol(&request.symbol).ok_or_else(|| {
+            invalid(
+                "symbol",
+                format!(
+                    "unknown instrument {:?}: use a ticker like AAPL or a pair like BTCUSDT",
+                    request.symbol
+                ),
+            )
+        })?;
+        venue
+            .broker()
+            .supports(&instrument)
+            .map_err(|reason| invalid("symbol", reason))?;
+        let (back, poll) = request.timeframe.history_and_poll();
+        let end = chrono::Utc::now();
+        let mut bars = venue
+            .data()
+            .bars(
+                &request.symbol,
+                request.timeframe.timeframe(),
+                end - back,
+                end,
+            )
+            .await?;
+        if bars.len() > HISTORY {
+            bars.drain(..bars.len() - HISTORY);
+        }
+        self.stop_replay(&request.symbol);
+        self.history
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&request.symbol);
+        for bar in &bars {
+            self.remember(&request.symbol, bar);
+        }
+        if let Some(last) = bars.last() {
+            self.trading
+                .on_quote(request.symbol.clone(), quote_of(last))
+                .await?;
+        }
+        let status = Arc::new(Mutex::new(ReplayStatus {
+            symbol: request.symbol.clone(),
+            source: venue.name().into(),
+            played: bars.len(),
+            total: bars.len(),
+            speed: 0.0,
+            running: true,
+        }));
+        let task = tokio::spawn(follow(
+            self.clone(),
+            venue,
+            request.symbol.clone(),
+            request.timeframe.timeframe(),
+            bars.last().map(|b| b.ts),
+            poll,
+            status.clone(),
+        ));
+        let view = status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.replays
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(request.symbol.clone(), Running { status, task });
+        self.bus.publish(Event::ReplayChanged {
+            symbol: request.symbol,
+            running: true,
+        });
+        Ok(view)
+    }
+
+    /// Stops a symbol's replay or live feed; true when one was running.
     pub fn stop_replay(&self, symbol: &str) -> bool {
         let removed = self
             .replays
@@ -192,6 +315,73 @@ impl MarketService {
     }
 }
 
+fn quote_of(bar: &Bar) -> Quote {
+    Quote {
+        price: bar.close,
+        volume: (bar.volume > Decimal::ZERO).then_some(bar.volume),
+        time: bar.ts,
+    }
+}
+
+/// Publishes a bar and applies its close as a quote.
+async fn deliver(market: &MarketService, symbol: &str, bar: &Bar) -> Result<(), TradingError> {
+    market.remember(symbol, bar);
+    market.bus.publish(Event::MarketBar {
+        symbol: symbol.to_string(),
+        time: bar.ts.timestamp(),
+        open: bar.open.to_string(),
+        high: bar.high.to_string(),
+        low: bar.low.to_string(),
+        close: bar.close.to_string(),
+        volume: bar.volume.to_string(),
+    });
+    market
+        .trading
+        .on_quote(symbol.to_string(), quote_of(bar))
+        .await
+}
+
+/// Asks the broker for bars newer than the last one every `poll`; a
+/// failed request is logged and retried at the next tick.
+async fn follow(
+    market: MarketService,
+    venue: Arc<LiveVenue>,
+    symbol: String,
+    timeframe: Timeframe,
+    mut last: Option<chrono::DateTime<chrono::Utc>>,
+    poll: Duration,
+    status: Arc<Mutex<ReplayStatus>>,
+) {
+    loop {
+        tokio::time::sleep(poll).await;
+        let end = chrono::Utc::now();
+        let start = last.map_or(end - chrono::Duration::days(1), |t| {
+            t + chrono::Duration::seconds(1)
+        });
+        let bars = match venue.data().bars(&symbol, timeframe, start, end).await {
+            Ok(bars) => bars,
+            Err(e) => {
+                tracing::warn!(%symbol, broker = venue.name(), error = %e, "live bars: request failed");
+                continue;
+            }
+        };
+        let newer: Vec<&Bar> = bars
+            .iter()
+            .filter(|b| last.is_none_or(|t| b.ts > t))
+            .collect();
+        for bar in newer {
+            if let Err(e) = deliver(&market, &symbol, bar).await {
+                tracing::error!(%symbol, error = %e, "live bars stopped: the quote could not be applied");
+                return;
+            }
+            last = Some(bar.ts);
+            let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
+            s.played += 1;
+            s.total += 1;
+        }
+    }
+}
+
 async fn play(
     market: MarketService,
     symbol: String,
@@ -210,22 +400,7 @@ async fn play(
             }
         }
         previous = Some(bar);
-        market.remember(&symbol, bar);
-        market.bus.publish(Event::MarketBar {
-            symbol: symbol.clone(),
-            time: bar.ts.timestamp(),
-            open: bar.open.to_string(),
-            high: bar.high.to_string(),
-            low: bar.low.to_string(),
-            close: bar.close.to_string(),
-            volume: bar.volume.to_string(),
-        });
-        let quote = Quote {
-            price: bar.close,
-            volume: (bar.volume > Decimal::ZERO).then_some(bar.volume),
-            time: bar.ts,
-        };
-        if let Err(e) = market.trading.on_quote(symbol.clone(), quote).await {
+        if let Err(e) = deliver(&market, &symbol, bar).await {
             tracing::error!(%symbol, error = %e, "replay stopped: the quote could not be applied");
             break;
         }

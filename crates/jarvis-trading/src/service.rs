@@ -9,7 +9,7 @@
 //! kill -9 at any moment leaves SQLite at the last commit.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use jarvis_core::{ErrorKind, Event, EventBus, Problem, ProblemSource};
@@ -21,12 +21,17 @@ use serde_json::json;
 use ts_rs::TS;
 
 use crate::audit::{self, AuditEntry, AuditHead, AuditVerification};
+use crate::broker::{BrokerError, BrokerOrder, BrokerOrderRequest, submit_reconciled};
+use crate::live::{self, LiveVenue, Snapshot};
 use crate::orders::{Fill, Order, OrderRequest, OrderSource, OrderState, OrderType};
 use crate::paper::{PaperModel, Quote};
 use crate::portfolio::{Portfolio, Position};
 use crate::risk::{self, RiskInput, RiskLimits, RiskRejection};
 use crate::store::{self, AccountRow};
 use crate::validate::{self, Instrument, Invalid};
+
+/// The venue name of the built-in paper broker.
+pub const PAPER: &str = "paper";
 
 /// The paper account's cash when a profile first trades.
 pub const STARTING_CASH: i64 = 100_000;
@@ -41,6 +46,8 @@ pub enum TradingError {
     NoOrder(String),
     #[error("order {id} is already {state}")]
     NotOpen { id: String, state: &'static str },
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -65,6 +72,16 @@ impl ProblemSource for TradingError {
             TradingError::NotOpen { .. } => {
                 Problem::new(ErrorKind::Conflict, "order_not_open", self.to_string())
             }
+            TradingError::Broker(e) => match e {
+                BrokerError::NotFound { .. } | BrokerError::Rejected { .. } => {
+                    Problem::new(ErrorKind::Conflict, "broker_refused", self.to_string())
+                }
+                _ => Problem::new(
+                    ErrorKind::Unavailable,
+                    "broker_unavailable",
+                    self.to_string(),
+                ),
+            },
             TradingError::Db(e) => e.problem(),
         }
     }
@@ -101,8 +118,20 @@ pub struct Account {
     pub day_pnl: Decimal,
     pub kill_switch: bool,
     pub limits: RiskLimits,
-    /// "paper": orders fill against replayed or live quotes, no real money.
+    /// "paper": orders fill against replayed or live quotes, no real money;
+    /// "alpaca" or "binance": the broker executes and settles, and cash,
+    /// equity and positions are the broker's (realised P&L and fees count
+    /// what was traded through Jarvis; `starting_cash` is the equity at the
+    /// start of the UTC day).
     pub broker: String,
+    /// What the broker allows to be spent now (live brokers only).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub buying_power: Option<Decimal>,
+    /// When the broker's figures were read; `None` for paper.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Why the broker's figures are stale, when the last read failed.
+    pub broker_error: Option<String>,
 }
 
 /// A symbol's latest price, for the UI.
@@ -165,6 +194,17 @@ pub struct TradingService {
     bus: EventBus,
     state: Arc<Mutex<State>>,
     model: PaperModel,
+    /// The real broker orders go to; `None` trades on paper.
+    venue: Arc<RwLock<Option<Arc<LiveVenue>>>>,
+    /// The last failure to read the live broker's account.
+    broker_error: Arc<Mutex<Option<String>>>,
+}
+
+/// What `place` needs to know about a real broker, read before the
+/// transaction (network calls never run inside one).
+struct LiveContext {
+    venue: Arc<LiveVenue>,
+    snapshot: Result<Snapshot, BrokerError>,
 }
 
 impl TradingService {
@@ -186,7 +226,42 @@ impl TradingService {
             bus,
             state: Arc::new(Mutex::new(state)),
             model: PaperModel::default(),
+            venue: Arc::new(RwLock::new(None)),
+            broker_error: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Sends new orders to `venue` from now on (`None`: paper). Orders
+    /// already open stay with the venue they went to.
+    pub fn set_venue(&self, venue: Option<Arc<LiveVenue>>) {
+        *self.venue.write().unwrap_or_else(|p| p.into_inner()) = venue;
+        *self.broker_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.bus.publish(Event::TradingChanged);
+    }
+
+    /// How many orders are open at `venue`.
+    pub fn open_order_count(&self, venue: &str) -> usize {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state
+            .open_orders
+            .iter()
+            .filter(|o| o.venue == venue)
+            .count()
+    }
+
+    pub fn venue(&self) -> Option<Arc<LiveVenue>> {
+        self.venue.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn live_venue_named(&self, name: &str) -> Result<Arc<LiveVenue>, TradingError> {
+        self.venue().filter(|v| v.name() == name).ok_or_else(|| {
+            TradingError::Broker(BrokerError::Unreachable {
+                broker: "jarvis",
+                reason: format!(
+                    "this order went to {name}, which is no longer the selected broker; select it again in Settings to manage the order"
+                ),
+            })
+        })
     }
 
     /// Runs `change` on a copy of the state inside one transaction; the copy
@@ -239,24 +314,240 @@ impl TradingService {
         request: OrderRequest,
         source: OrderSource,
     ) -> Result<Order, TradingError> {
-        self.transact(move |conn, state, model| {
+        let live = match self.venue() {
+            Some(venue) => Some(self.live_context(venue, &request).await),
+            None => None,
+        };
+        let venue = live.as_ref().map(|l| l.venue.clone());
+        let (order, created) = self
+            .transact(move |conn, state, model| {
+                let mut outcome = Outcome::default();
+                let order = place(
+                    conn,
+                    state,
+                    model,
+                    request,
+                    source,
+                    live.as_ref(),
+                    Utc::now(),
+                    &mut outcome,
+                )?;
+                let created = !outcome.orders.is_empty();
+                Ok(((order, created), outcome))
+            })
+            .await?;
+        match (order?, venue) {
+            // Execution at the broker, after the order is committed here: a
+            // crash in between leaves an unsent order that start-up sends.
+            (order, Some(venue)) if created && order.venue == venue.name() => {
+                self.send_live(&venue, order).await
+            }
+            (order, _) => Ok(order),
+        }
+    }
+
+    /// Reads the broker's account (and a price for a market order when no
+    /// quote has arrived yet) for `place`.
+    async fn live_context(&self, venue: Arc<LiveVenue>, request: &OrderRequest) -> LiveContext {
+        let snapshot = venue.refresh().await;
+        let needs_price = request.order_type == OrderType::Market
+            && !self
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .quotes
+                .contains_key(&request.symbol);
+        if needs_price
+            && snapshot.is_ok()
+            && let Ok(Some((price, time))) = venue.last_price(&request.symbol).await
+        {
+            self.set_quote_blocking(
+                &request.symbol,
+                Quote {
+                    price,
+                    volume: None,
+                    time,
+                },
+            );
+        }
+        LiveContext { venue, snapshot }
+    }
+
+    /// Sends an accepted order to the broker and records its answer.
+    async fn send_live(&self, venue: &Arc<LiveVenue>, order: Order) -> Result<Order, TradingError> {
+        if !venue.begin_send(&order.client_order_id) {
+            return Ok(order);
+        }
+        let result = self.send_and_record(venue, &order).await;
+        venue.end_send(&order.client_order_id);
+        result
+    }
+
+    async fn send_and_record(
+        &self,
+        venue: &Arc<LiveVenue>,
+        order: &Order,
+    ) -> Result<Order, TradingError> {
+        let request = BrokerOrderRequest {
+            client_order_id: order.client_order_id.clone(),
+            symbol: order.symbol.clone(),
+            side: order.side,
+            order_type: order.order_type,
+            qty: order.qty,
+            limit_price: order.limit_price,
+        };
+        venue
+            .broker()
+            .remember_symbol(&order.client_order_id, &order.symbol);
+        let answer = submit_reconciled(venue.broker(), &request).await;
+        self.record_broker_answer(venue.name(), order.id.clone(), answer)
+            .await
+    }
+
+    /// Records what the broker said about an order: acknowledgement, fills,
+    /// cancel or rejection; an unclear answer is audited and left for the
+    /// next sync.
+    async fn record_broker_answer(
+        &self,
+        broker: &'static str,
+        order_id: String,
+        answer: Result<BrokerOrder, BrokerError>,
+    ) -> Result<Order, TradingError> {
+        self.transact(move |conn, state, _| {
             let mut outcome = Outcome::default();
-            let order = place(
-                conn,
-                state,
-                model,
-                request,
-                source,
-                Utc::now(),
-                &mut outcome,
-            )?;
+            let now = Utc::now();
+            let Some(index) = state.open_orders.iter().position(|o| o.id == order_id) else {
+                // Closed meanwhile (e.g. cancelled); the broker's later word
+                // cannot reopen it.
+                let order = store::order_by_id(conn, &order_id)?
+                    .ok_or_else(|| TradingError::NoOrder(order_id.clone()))?;
+                return Ok((order, outcome));
+            };
+            match answer {
+                Ok(report) => apply_broker_report(conn, state, index, &report, now, &mut outcome)?,
+                Err(BrokerError::Rejected { reason, .. }) => {
+                    let mut order = state.open_orders.remove(index);
+                    order.state = OrderState::Rejected;
+                    order.reason = Some(format!("{broker}: {reason}"));
+                    order.updated_at = now;
+                    store::update_order(conn, &order)?;
+                    audit::append(
+                        conn,
+                        &mut state.head,
+                        now,
+                        "broker_rejected",
+                        Some(&order.id),
+                        &json!({"broker": broker, "reason": reason}),
+                    )?;
+                    outcome.orders.push(order);
+                }
+                Err(error) => {
+                    let order = &mut state.open_orders[index];
+                    order.reason = Some(format!(
+                        "not confirmed by {broker} yet ({error}); Jarvis checks again by client order id"
+                    ));
+                    order.updated_at = now;
+                    let order = order.clone();
+                    store::update_order(conn, &order)?;
+                    audit::append(
+                        conn,
+                        &mut state.head,
+                        now,
+                        "broker_unconfirmed",
+                        Some(&order.id),
+                        &json!({"broker": broker, "error": error.to_string()}),
+                    )?;
+                    outcome.orders.push(order);
+                }
+            }
+            let order = outcome
+                .orders
+                .last()
+                .cloned()
+                .unwrap_or_else(|| state.open_orders[index].clone());
             Ok((order, outcome))
         })
         .await
-        .and_then(|r| r)
+    }
+
+    /// Brings the live broker's account and every open order sent to it up
+    /// to date: fills and cancels that happened there are recorded here,
+    /// and orders committed here but never received there (a crash between
+    /// commit and send) are sent now — found by client order id, so never
+    /// twice. Runs at start-up and then periodically.
+    pub async fn sync_live(&self) -> Result<(), TradingError> {
+        let Some(venue) = self.venue() else {
+            return Ok(());
+        };
+        let before = venue.snapshot();
+        let refreshed = venue.refresh().await;
+        *self.broker_error.lock().unwrap_or_else(|p| p.into_inner()) =
+            refreshed.as_ref().err().map(|e| e.to_string());
+        let open: Vec<Order> = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state
+                .open_orders
+                .iter()
+                .filter(|o| o.venue == venue.name())
+                .cloned()
+                .collect()
+        };
+        for order in open {
+            if !venue.begin_send(&order.client_order_id) {
+                continue; // being sent right now
+            }
+            let result = self.sync_order(&venue, &order).await;
+            venue.end_send(&order.client_order_id);
+            if let Err(e) = result {
+                tracing::warn!(order = %order.id, broker = venue.name(), error = %e, "order not synced");
+            }
+        }
+        let after = venue.snapshot();
+        let moved = match (&before, &after) {
+            (Some(b), Some(a)) => b.account != a.account || b.positions != a.positions,
+            (None, None) => false,
+            _ => true,
+        };
+        if moved {
+            self.bus.publish(Event::TradingChanged);
+        }
+        refreshed.map(|_| ()).map_err(TradingError::Broker)
+    }
+
+    async fn sync_order(&self, venue: &Arc<LiveVenue>, order: &Order) -> Result<(), TradingError> {
+        venue
+            .broker()
+            .remember_symbol(&order.client_order_id, &order.symbol);
+        match venue.broker().order(&order.client_order_id).await? {
+            Some(report) => {
+                self.record_broker_answer(venue.name(), order.id.clone(), Ok(report))
+                    .await?;
+            }
+            None if order.broker_order_id.is_none() => {
+                tracing::info!(order = %order.id, broker = venue.name(), "sending an order the broker never received");
+                self.send_and_record(venue, order).await?;
+            }
+            None => tracing::warn!(
+                order = %order.id,
+                broker = venue.name(),
+                "the broker no longer knows an order it acknowledged"
+            ),
+        }
+        Ok(())
     }
 
     pub async fn cancel_order(&self, id: String) -> Result<Order, TradingError> {
+        let live_order = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state
+                .open_orders
+                .iter()
+                .find(|o| o.id == id && o.venue != "paper")
+                .cloned()
+        };
+        if let Some(order) = live_order {
+            return self.cancel_live(order).await;
+        }
         self.transact(move |conn, state, _| {
             let mut outcome = Outcome::default();
             let Some(index) = state.open_orders.iter().position(|o| o.id == id) else {
@@ -285,14 +576,85 @@ impl TradingService {
         .and_then(|r| r)
     }
 
-    /// Cancels every open order; returns how many.
+    /// Asks the broker to cancel; an order it never received is cancelled
+    /// here alone.
+    async fn cancel_live(&self, order: Order) -> Result<Order, TradingError> {
+        let venue = self.live_venue_named(&order.venue)?;
+        if !venue.begin_send(&order.client_order_id) {
+            return Err(TradingError::NotOpen {
+                id: order.id,
+                state: "being sent to the broker; try again in a moment",
+            });
+        }
+        venue
+            .broker()
+            .remember_symbol(&order.client_order_id, &order.symbol);
+        let answer = venue.broker().cancel(&order.client_order_id).await;
+        let result = match answer {
+            Err(BrokerError::NotFound { .. }) if order.broker_order_id.is_none() => {
+                let id = order.id.clone();
+                self.transact(move |conn, state, _| {
+                    let mut outcome = Outcome::default();
+                    let Some(index) = state.open_orders.iter().position(|o| o.id == id) else {
+                        return Err(TradingError::NoOrder(id));
+                    };
+                    let order = cancel(
+                        conn,
+                        state,
+                        index,
+                        "cancelled before it reached the broker",
+                        Utc::now(),
+                        &mut outcome,
+                    )?;
+                    Ok((order, outcome))
+                })
+                .await
+            }
+            Err(e) => Err(TradingError::Broker(e)),
+            Ok(report) => {
+                self.record_broker_answer(venue.name(), order.id.clone(), Ok(report))
+                    .await
+            }
+        };
+        venue.end_send(&order.client_order_id);
+        result
+    }
+
+    /// Cancels every open order; returns how many. Orders at a real broker
+    /// are cancelled there; the first failure is returned after trying all.
     pub async fn cancel_all(&self) -> Result<usize, TradingError> {
-        self.transact(|conn, state, _| {
-            let mut outcome = Outcome::default();
-            let n = cancel_all(conn, state, "cancel all", Utc::now(), &mut outcome)?;
-            Ok((n, outcome))
-        })
-        .await
+        let paper = self
+            .transact(|conn, state, _| {
+                let mut outcome = Outcome::default();
+                let n = cancel_all(conn, state, "cancel all", Utc::now(), &mut outcome)?;
+                Ok((n, outcome))
+            })
+            .await?;
+        Ok(paper + self.cancel_all_live().await?)
+    }
+
+    async fn cancel_all_live(&self) -> Result<usize, TradingError> {
+        let live: Vec<Order> = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state
+                .open_orders
+                .iter()
+                .filter(|o| o.venue != "paper")
+                .cloned()
+                .collect()
+        };
+        let mut cancelled = 0;
+        let mut first_error = None;
+        for order in live {
+            match self.cancel_live(order).await {
+                Ok(o) if o.state == OrderState::Cancelled => cancelled += 1,
+                Ok(_) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(cancelled), Err)
     }
 
     /// Engaging cancels every open order and blocks new ones until a
@@ -319,6 +681,14 @@ impl TradingService {
             Ok(((), outcome))
         })
         .await?;
+        if engaged {
+            // New orders are already blocked; now the broker's open ones.
+            if let Err(e) = self.cancel_all_live().await {
+                tracing::error!(error = %e, "kill switch: an order at the broker could not be cancelled");
+                self.bus.publish(Event::TradingChanged);
+                return Err(e);
+            }
+        }
         self.bus.publish(Event::TradingChanged);
         self.account().await
     }
@@ -360,6 +730,7 @@ impl TradingService {
             let mut i = 0;
             while i < state.open_orders.len() {
                 if state.open_orders[i].symbol == symbol
+                    && state.open_orders[i].venue == PAPER
                     && try_fill(conn, state, model, i, &quote, now, &mut outcome)?
                 {
                     continue; // filled and removed: the next order moved into i
@@ -393,6 +764,9 @@ impl TradingService {
     }
 
     pub async fn account(&self) -> Result<Account, TradingError> {
+        if let Some(venue) = self.venue() {
+            return self.live_account(&venue).await;
+        }
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let totals = state.portfolio.account(|s| state.price_of(s));
         Ok(Account {
@@ -406,13 +780,79 @@ impl TradingService {
             day_pnl: totals.equity - state.day_start_equity,
             kill_switch: state.kill_switch,
             limits: state.limits.clone(),
-            broker: "paper".into(),
+            broker: PAPER.into(),
+            buying_power: None,
+            as_of: None,
+            broker_error: None,
         })
     }
 
-    pub fn positions(&self) -> Vec<Position> {
+    /// The broker's latest snapshot (read now if there is none yet), with
+    /// realised P&L and fees from the fills recorded here.
+    async fn live_snapshot(&self, venue: &LiveVenue) -> Result<Snapshot, TradingError> {
+        match venue.snapshot() {
+            Some(s) => Ok(s),
+            None => Ok(venue.refresh().await?),
+        }
+    }
+
+    async fn live_account(&self, venue: &LiveVenue) -> Result<Account, TradingError> {
+        let snapshot = self.live_snapshot(venue).await?;
+        let ledger = self.venue_ledger(venue.name()).await?;
+        let (kill_switch, limits, unrealized) = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let unrealized: Decimal = live_positions(&snapshot, &ledger, |s| state.price_of(s))
+                .iter()
+                .map(|p| p.unrealized_pnl)
+                .sum();
+            (state.kill_switch, state.limits.clone(), unrealized)
+        };
+        let account = &snapshot.account;
+        let day_start = venue.day_start_equity().unwrap_or(account.equity);
+        Ok(Account {
+            starting_cash: day_start,
+            cash: account.cash,
+            equity: account.equity,
+            market_value: account.equity - account.cash,
+            realized_pnl: ledger.realized_pnl(),
+            unrealized_pnl: unrealized,
+            fees: ledger.fees,
+            day_pnl: account.equity - day_start,
+            kill_switch,
+            limits,
+            broker: venue.name().into(),
+            buying_power: Some(account.buying_power),
+            as_of: Some(snapshot.at),
+            broker_error: self
+                .broker_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        })
+    }
+
+    /// What was traded through Jarvis at `venue`, replayed from its fills.
+    async fn venue_ledger(&self, venue: &'static str) -> Result<Portfolio, TradingError> {
+        let fills = self
+            .db
+            .call(move |conn| -> Result<_, TradingError> { Ok(store::venue_fills(conn, venue)?) })
+            .await?;
+        let mut ledger = Portfolio::new(Decimal::ZERO);
+        for f in fills {
+            ledger.apply_fill(&f.symbol, f.side, f.qty, f.price, f.fee);
+        }
+        Ok(ledger)
+    }
+
+    pub async fn positions(&self) -> Result<Vec<Position>, TradingError> {
+        if let Some(venue) = self.venue() {
+            let snapshot = self.live_snapshot(&venue).await?;
+            let ledger = self.venue_ledger(venue.name()).await?;
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            return Ok(live_positions(&snapshot, &ledger, |s| state.price_of(s)));
+        }
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.portfolio.positions(|s| state.price_of(s))
+        Ok(state.portfolio.positions(|s| state.price_of(s)))
     }
 
     pub async fn orders(&self, limit: u32) -> Result<Vec<Order>, TradingError> {
@@ -458,6 +898,7 @@ impl TradingService {
                 &self.model,
                 request,
                 OrderSource::Strategy,
+                None,
                 Utc::now(),
                 &mut outcome,
             )?;
@@ -471,6 +912,107 @@ impl TradingService {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         guard.quotes.insert(symbol.to_string(), quote);
     }
+}
+
+/// The broker's positions, valued at the latest quotes; the average price
+/// is the broker's, or what Jarvis paid where the broker does not keep one
+/// (Binance Spot balances).
+fn live_positions(
+    snapshot: &Snapshot,
+    ledger: &Portfolio,
+    price_of: impl Fn(&str) -> Option<Decimal>,
+) -> Vec<Position> {
+    snapshot
+        .positions
+        .iter()
+        .map(|p| {
+            let held = ledger.holdings.get(&p.symbol);
+            let avg = if p.avg_price.is_zero() {
+                held.map_or(Decimal::ZERO, |h| h.avg_price())
+            } else {
+                p.avg_price
+            };
+            let mark = price_of(&p.symbol).unwrap_or(avg);
+            Position {
+                symbol: p.symbol.clone(),
+                qty: p.qty,
+                avg_price: avg,
+                market_price: mark,
+                market_value: p.qty * mark,
+                unrealized_pnl: if avg.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    p.qty * (mark - avg)
+                },
+                realized_pnl: held.map_or(Decimal::ZERO, |h| h.realized_pnl),
+            }
+        })
+        .collect()
+}
+
+/// Records a broker's report on open order `index`: acknowledgement, the
+/// newly filled part, and a final state.
+fn apply_broker_report(
+    conn: &Connection,
+    state: &mut State,
+    index: usize,
+    report: &BrokerOrder,
+    now: DateTime<Utc>,
+    outcome: &mut Outcome,
+) -> rusqlite::Result<()> {
+    let before = &state.open_orders[index];
+    let Some((order, fill)) = live::apply_report(before, report, now) else {
+        return Ok(());
+    };
+    let venue = before.venue.clone();
+    if before.broker_order_id.is_none() {
+        audit::append(
+            conn,
+            &mut state.head,
+            now,
+            "broker_acknowledged",
+            Some(&order.id),
+            &json!({"broker": venue, "broker_order_id": report.broker_id}),
+        )?;
+    }
+    if let Some(fill) = fill {
+        store::insert_fill(conn, &fill)?;
+        audit::append(
+            conn,
+            &mut state.head,
+            now,
+            "fill",
+            Some(&order.id),
+            &json!({
+                "execution": {"qty": fill.qty.to_string(), "price": fill.price.to_string(), "fee": fill.fee.to_string()},
+                "order_state": order.state.as_str(),
+                "settlement": {"by": venue, "broker_filled_qty": report.filled_qty.to_string()},
+            }),
+        )?;
+        outcome.fills.push(fill);
+    }
+    store::update_order(conn, &order)?;
+    if matches!(order.state, OrderState::Cancelled | OrderState::Rejected) {
+        audit::append(
+            conn,
+            &mut state.head,
+            now,
+            if order.state == OrderState::Cancelled {
+                "order_cancelled"
+            } else {
+                "broker_rejected"
+            },
+            Some(&order.id),
+            &json!({"broker": venue, "reason": order.reason, "filled_qty": order.filled_qty.to_string()}),
+        )?;
+    }
+    if order.state.is_open() {
+        state.open_orders[index] = order.clone();
+    } else {
+        state.open_orders.remove(index);
+    }
+    outcome.orders.push(order);
+    Ok(())
 }
 
 /// Runs `change` on the state inside one transaction. The state is changed
@@ -556,40 +1098,88 @@ fn roll_day(conn: &Connection, state: &mut State, now: DateTime<Utc>) -> rusqlit
     Ok(())
 }
 
-/// Which stage refused an order, which check, and why.
-struct Refusal<'a> {
-    stage: &'static str,
-    check: &'a str,
-    reason: &'a str,
-}
-
+/// Audits a refused order and hands back the refusal: `stage` is
+/// "validation", "risk" or "execution"; the check is the refused field or
+/// risk check.
 fn refuse(
     conn: &Connection,
     state: &mut State,
     request: &OrderRequest,
     source: OrderSource,
-    refusal: Refusal,
+    stage: &'static str,
+    error: TradingError,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> Result<Result<Order, TradingError>, TradingError> {
+    let (check, reason) = match &error {
+        TradingError::Invalid(i) => (i.field.to_string(), i.reason.clone()),
+        TradingError::Risk(r) => (r.check.to_string(), r.reason.clone()),
+        other => ("broker".to_string(), other.to_string()),
+    };
     audit::append(
         conn,
         &mut state.head,
         now,
         "order_refused",
         None,
-        &json!({"request": request, "source": store::source_str(source), "stage": refusal.stage, "check": refusal.check, "reason": refusal.reason}),
+        &json!({"request": request, "source": store::source_str(source), "stage": stage, "check": check, "reason": reason}),
     )?;
-    Ok(())
+    Ok(Err(error))
+}
+
+fn invalid(field: &'static str, reason: String) -> TradingError {
+    TradingError::Invalid(Invalid { field, reason })
+}
+
+/// Checks only a real broker can answer: does it trade the instrument, is
+/// the market open for a market order, and what can be spent.
+fn live_checks<'a>(
+    live: &'a LiveContext,
+    request: &OrderRequest,
+    instrument: &Instrument,
+) -> Result<&'a Snapshot, Box<(&'static str, TradingError)>> {
+    if let Err(reason) = live.venue.broker().supports(instrument) {
+        return Err(Box::new(("validation", invalid("symbol", reason))));
+    }
+    let snapshot = match &live.snapshot {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(Box::new(("execution", TradingError::Broker(e.clone()))));
+        }
+    };
+    if let Some(clock) = &snapshot.clock
+        && !clock.is_open
+        && request.order_type == OrderType::Market
+    {
+        let opens = clock
+            .next_open
+            .map(|t| format!("; it opens {}", t.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        return Err(Box::new((
+            "validation",
+            invalid(
+                "type",
+                format!(
+                    "the market for {} is closed{opens}. A market order would wait and fill at an unknown price; place a limit order instead",
+                    request.symbol
+                ),
+            ),
+        )));
+    }
+    Ok(snapshot)
 }
 
 /// Signal → validation → risk → order → execution → settlement.
 /// `Ok(Err(_))` is a refusal (audited, committed); `Err(_)` a failure.
+/// With a real broker (`live`) execution and settlement happen there
+/// after this commits; on paper they happen here.
+#[allow(clippy::too_many_arguments)] // one call site each; a struct would only rename them
 fn place(
     conn: &Connection,
     state: &mut State,
     model: &PaperModel,
     request: OrderRequest,
     source: OrderSource,
+    live: Option<&LiveContext>,
     now: DateTime<Utc>,
     outcome: &mut Outcome,
 ) -> Result<Result<Order, TradingError>, TradingError> {
@@ -604,19 +1194,25 @@ fn place(
     let instrument: Instrument = match validate::validate(&request) {
         Ok(i) => i,
         Err(invalid) => {
-            refuse(
+            return refuse(
                 conn,
                 state,
                 &request,
                 source,
-                Refusal {
-                    stage: "validation",
-                    check: invalid.field,
-                    reason: &invalid.reason,
-                },
+                "validation",
+                TradingError::Invalid(invalid),
                 now,
-            )?;
-            return Ok(Err(TradingError::Invalid(invalid)));
+            );
+        }
+    };
+    let snapshot = match live
+        .map(|l| live_checks(l, &request, &instrument))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(refusal) => {
+            let (stage, error) = *refusal;
+            return refuse(conn, state, &request, source, stage, error, now);
         }
     };
     let price = match (request.order_type, request.limit_price) {
@@ -624,26 +1220,19 @@ fn place(
         _ => match state.price_of(&request.symbol) {
             Some(p) => p,
             None => {
-                let invalid = Invalid {
-                    field: "symbol",
-                    reason: format!(
-                        "no price for {} yet: start market data for it (a replay on the Trading screen) or use a limit order",
-                        request.symbol
-                    ),
-                };
-                refuse(
+                let reason = format!(
+                    "no price for {} yet: start market data for it (a replay on the Trading screen) or use a limit order",
+                    request.symbol
+                );
+                return refuse(
                     conn,
                     state,
                     &request,
                     source,
-                    Refusal {
-                        stage: "validation",
-                        check: invalid.field,
-                        reason: &invalid.reason,
-                    },
+                    "validation",
+                    invalid("symbol", reason),
                     now,
-                )?;
-                return Ok(Err(TradingError::Invalid(invalid)));
+                );
             }
         },
     };
@@ -655,37 +1244,50 @@ fn place(
     {
         state.recent.pop_front();
     }
-    let equity = state.equity();
+    // With a real broker, what can be spent and what is held are its figures.
+    let (cash, equity, position_qty, day_start_equity, fee_estimate) = match (snapshot, live) {
+        (Some(s), Some(l)) => (
+            s.account.buying_power,
+            s.account.equity,
+            s.position_qty(&request.symbol),
+            l.venue.day_start_equity().unwrap_or(s.account.equity),
+            Decimal::ZERO,
+        ),
+        _ => (
+            state.portfolio.cash,
+            state.equity(),
+            state.portfolio.qty(&request.symbol),
+            state.day_start_equity,
+            model.fee(request.qty, price),
+        ),
+    };
     let input = RiskInput {
         limits: &state.limits,
         kill_switch: state.kill_switch,
         side: request.side,
         qty: request.qty,
         price,
-        fee_estimate: model.fee(request.qty, price),
-        position_qty: state.portfolio.qty(&request.symbol),
+        fee_estimate,
+        position_qty,
         open_orders: state.open_orders.len() as u32,
         orders_last_minute: state.recent.len(),
-        cash: state.portfolio.cash,
+        cash,
         equity,
-        day_start_equity: state.day_start_equity,
+        day_start_equity,
     };
     if let Err(rejection) = risk::check(&input) {
-        refuse(
+        return refuse(
             conn,
             state,
             &request,
             source,
-            Refusal {
-                stage: "risk",
-                check: rejection.check,
-                reason: &rejection.reason,
-            },
+            "risk",
+            TradingError::Risk(rejection),
             now,
-        )?;
-        return Ok(Err(TradingError::Risk(rejection)));
+        );
     }
 
+    let venue = live.map_or(PAPER, |l| l.venue.name());
     let id = uuid::Uuid::new_v4().to_string();
     let order = Order {
         client_order_id: request
@@ -703,6 +1305,8 @@ fn place(
         state: OrderState::Accepted,
         reason: None,
         source,
+        venue: venue.to_string(),
+        broker_order_id: None,
         created_at: now,
         updated_at: now,
     };
@@ -730,16 +1334,18 @@ fn place(
         now,
         "order_accepted",
         oid,
-        &json!({"order": &order, "broker": "paper"}),
+        &json!({"order": &order, "broker": venue}),
     )?;
     state.recent.push_back(now);
     state.open_orders.push(order);
     let index = state.open_orders.len() - 1;
     let placed = state.open_orders[index].clone();
     outcome.orders.push(placed.clone());
-    // Execution: the paper broker fills against the latest quote now, or
-    // the order rests until a quote reaches it.
-    if let Some(quote) = state.quotes.get(&placed.symbol).cloned() {
+    // Execution on paper: fill against the latest quote now, or rest until
+    // a quote reaches the order.
+    if live.is_none()
+        && let Some(quote) = state.quotes.get(&placed.symbol).cloned()
+    {
         try_fill(conn, state, model, index, &quote, now, outcome)?;
         if let Some(updated) = outcome.orders.iter().rev().find(|o| o.id == placed.id) {
             return Ok(Ok(updated.clone()));
@@ -855,9 +1461,11 @@ fn cancel_all(
     now: DateTime<Utc>,
     outcome: &mut Outcome,
 ) -> rusqlite::Result<usize> {
-    let n = state.open_orders.len();
-    while !state.open_orders.is_empty() {
-        cancel(conn, state, 0, reason, now, outcome)?;
+    // Orders at a real broker are cancelled there, not here.
+    let mut n = 0;
+    while let Some(index) = state.open_orders.iter().position(|o| o.venue == PAPER) {
+        cancel(conn, state, index, reason, now, outcome)?;
+        n += 1;
     }
     Ok(n)
 }

@@ -131,7 +131,7 @@ pub(crate) fn save_cash(conn: &Connection, p: &Portfolio) -> rusqlite::Result<()
 }
 
 const ORDER: &str = "id, client_order_id, symbol, side, order_type, qty, limit_price, filled_qty,
-    avg_fill_price, state, reason, source, created_at, updated_at";
+    avg_fill_price, state, reason, source, created_at, updated_at, venue, broker_order_id";
 
 fn order(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
     let side: String = r.get(3)?;
@@ -167,6 +167,8 @@ fn order(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         },
         created_at: time(r, 12)?,
         updated_at: time(r, 13)?,
+        venue: r.get(14)?,
+        broker_order_id: r.get(15)?,
     })
 }
 
@@ -181,7 +183,7 @@ pub(crate) fn source_str(source: OrderSource) -> &'static str {
 
 pub(crate) fn insert_order(conn: &Connection, o: &Order) -> rusqlite::Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO trading_orders ({ORDER}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        "INSERT INTO trading_orders ({ORDER}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     ))?
     .execute(params![
         o.id,
@@ -201,6 +203,8 @@ pub(crate) fn insert_order(conn: &Connection, o: &Order) -> rusqlite::Result<()>
         source_str(o.source),
         ts(o.created_at),
         ts(o.updated_at),
+        o.venue,
+        o.broker_order_id,
     ])?;
     Ok(())
 }
@@ -208,7 +212,7 @@ pub(crate) fn insert_order(conn: &Connection, o: &Order) -> rusqlite::Result<()>
 pub(crate) fn update_order(conn: &Connection, o: &Order) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE trading_orders SET filled_qty = ?2, avg_fill_price = ?3, state = ?4, reason = ?5,
-           updated_at = ?6 WHERE id = ?1",
+           updated_at = ?6, broker_order_id = ?7 WHERE id = ?1",
     )?
     .execute(params![
         o.id,
@@ -217,6 +221,7 @@ pub(crate) fn update_order(conn: &Connection, o: &Order) -> rusqlite::Result<()>
         o.state.as_str(),
         o.reason,
         ts(o.updated_at),
+        o.broker_order_id,
     ])?;
     Ok(())
 }
@@ -275,19 +280,21 @@ pub(crate) fn fills(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Fill>
     let mut stmt = conn.prepare_cached(
         "SELECT order_id, symbol, side, qty, price, fee, time FROM trading_fills ORDER BY id DESC LIMIT ?1",
     )?;
-    let rows = stmt.query_map([limit], |r| {
-        let side: String = r.get(2)?;
-        Ok(Fill {
-            order_id: r.get(0)?,
-            symbol: r.get(1)?,
-            side: if side == "buy" { Side::Buy } else { Side::Sell },
-            qty: dec(r, 3)?,
-            price: dec(r, 4)?,
-            fee: dec(r, 5)?,
-            time: time(r, 6)?,
-        })
-    })?;
+    let rows = stmt.query_map([limit], fill)?;
     rows.collect()
+}
+
+fn fill(r: &rusqlite::Row<'_>) -> rusqlite::Result<Fill> {
+    let side: String = r.get(2)?;
+    Ok(Fill {
+        order_id: r.get(0)?,
+        symbol: r.get(1)?,
+        side: if side == "buy" { Side::Buy } else { Side::Sell },
+        qty: dec(r, 3)?,
+        price: dec(r, 4)?,
+        fee: dec(r, 5)?,
+        time: time(r, 6)?,
+    })
 }
 
 /// The newest audit entry's (seq, hash), or the genesis.
@@ -300,4 +307,15 @@ pub(crate) fn audit_head(conn: &Connection) -> rusqlite::Result<(i64, String)> {
         )
         .optional()?
         .unwrap_or((0, crate::audit::GENESIS.to_string())))
+}
+
+/// Every fill of orders executed at `venue`, oldest first.
+pub(crate) fn venue_fills(conn: &Connection, venue: &str) -> rusqlite::Result<Vec<Fill>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.order_id, f.symbol, f.side, f.qty, f.price, f.fee, f.time
+           FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id
+          WHERE o.venue = ?1 ORDER BY f.id",
+    )?;
+    let rows = stmt.query_map([venue], fill)?;
+    rows.collect()
 }

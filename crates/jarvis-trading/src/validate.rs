@@ -7,11 +7,23 @@ use ts_rs::TS;
 
 use crate::orders::{OrderRequest, OrderType};
 
+/// What kind of market a symbol trades on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AssetClass {
+    /// US stocks: exchange hours, whole shares.
+    Equity,
+    /// Crypto pairs: around the clock, fractional units.
+    Crypto,
+}
+
 /// What Jarvis knows about a tradable symbol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct Instrument {
     pub symbol: String,
+    pub class: AssetClass,
     /// Prices must be a multiple of this.
     #[serde(with = "rust_decimal::serde::str")]
     #[ts(type = "string")]
@@ -27,6 +39,7 @@ impl Instrument {
     pub fn equity(symbol: &str) -> Self {
         Self {
             symbol: symbol.to_string(),
+            class: AssetClass::Equity,
             tick_size: Decimal::new(1, 2),
             lot_size: Decimal::ONE,
         }
@@ -36,6 +49,7 @@ impl Instrument {
     pub fn crypto(symbol: &str) -> Self {
         Self {
             symbol: symbol.to_string(),
+            class: AssetClass::Crypto,
             tick_size: Decimal::new(1, 2),
             lot_size: Decimal::new(1, 5),
         }

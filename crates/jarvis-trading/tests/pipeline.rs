@@ -65,7 +65,7 @@ async fn a_market_order_fills_settles_and_survives_a_restart() {
     let account = trading.account().await.unwrap();
     assert_eq!(account.cash, d("100000") - d("1000.10"));
     assert_eq!(account.equity, account.cash + d("1000"));
-    let positions = trading.positions();
+    let positions = trading.positions().await.unwrap();
     assert_eq!(
         (positions[0].symbol.as_str(), positions[0].qty),
         ("AAPL", d("10"))
@@ -81,7 +81,7 @@ async fn a_market_order_fills_settles_and_survives_a_restart() {
     let (_db, again, _) = open(dir.path()).await;
     let account = again.account().await.unwrap();
     assert_eq!(account.cash, d("98999.90"));
-    assert_eq!(again.positions()[0].qty, d("10"));
+    assert_eq!(again.positions().await.unwrap()[0].qty, d("10"));
     assert_eq!(again.orders(10).await.unwrap()[0].id, order.id);
     let verified = again.verify_audit().await.unwrap();
     assert!(verified.ok, "{verified:?}");
@@ -247,7 +247,7 @@ async fn the_same_client_order_id_never_trades_twice() {
         .await
         .unwrap();
     assert_eq!(first.id, second.id);
-    assert_eq!(trading.positions()[0].qty, d("3"));
+    assert_eq!(trading.positions().await.unwrap()[0].qty, d("3"));
 }
 
 #[tokio::test]

@@ -10,6 +10,22 @@ export type Account = { starting_cash: string, cash: string, equity: string, mar
  */
 day_pnl: string, kill_switch: boolean, limits: RiskLimits, 
 /**
- * "paper": orders fill against replayed or live quotes, no real money.
+ * "paper": orders fill against replayed or live quotes, no real money;
+ * "alpaca" or "binance": the broker executes and settles, and cash,
+ * equity and positions are the broker's (realised P&L and fees count
+ * what was traded through Jarvis; `starting_cash` is the equity at the
+ * start of the UTC day).
  */
-broker: string, };
+broker: string, 
+/**
+ * What the broker allows to be spent now (live brokers only).
+ */
+buying_power: string | null, 
+/**
+ * When the broker's figures were read; `None` for paper.
+ */
+as_of: string | null, 
+/**
+ * Why the broker's figures are stale, when the last read failed.
+ */
+broker_error: string | null, };

@@ -8,4 +8,12 @@ export type Order = { id: string, client_order_id: string, symbol: string, side:
 /**
  * Why it was rejected or cancelled.
  */
-reason: string | null, source: OrderSource, created_at: string, updated_at: string, };
+reason: string | null, source: OrderSource, 
+/**
+ * Where it executes: "paper", "alpaca" or "binance".
+ */
+venue: string, 
+/**
+ * The broker's own id once it has acknowledged the order.
+ */
+broker_order_id: string | null, created_at: string, updated_at: string, };

@@ -217,6 +217,8 @@ async fn run(cli: Cli) -> Result<()> {
     if app.offer_builtin_model().await? {
         tracing::info!("the built-in model was added as a provider");
     }
+    // A saved real broker: reconcile its orders now, then keep in step.
+    app.start_broker_sync();
     let listener = TcpListener::bind(cli.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;

@@ -393,6 +393,38 @@ describe("HTTP transport · trading, market data and backtests", () => {
     expect(err).toMatchObject({ code: "risk_rejected", field: "kill_switch", message: "the kill switch is engaged" });
   });
 
+  it("reads and sets the broker, and starts a live feed", async () => {
+    const settings = { kind: "alpaca", base_url: "https://paper-api.alpaca.markets", data_url: "https://data.alpaca.markets", key_hint: "0042", connected: true, error: null };
+    const fetchFn = stubFetch(ok(settings), ok(settings), jsonResponse(201, { symbol: "AAPL", source: "alpaca" }), new Response(null, { status: 204 }));
+    const b = createHttpBackend({ token: "t" });
+    await expect(b.getBroker()).resolves.toEqual(settings);
+    await expect(
+      b.setBroker({ kind: "alpaca", base_url: "https://paper-api.alpaca.markets", key_id: "PKTEST0042", secret: "s3cr3t" }),
+    ).resolves.toEqual(settings);
+    await expect(b.startFeed({ symbol: "AAPL", timeframe: "minute" })).resolves.toEqual({ symbol: "AAPL", source: "alpaca" });
+    await expect(b.stopReplay("AAPL")).resolves.toBeUndefined();
+    expect(calls(fetchFn)).toEqual([
+      ["GET", "/api/v1/trading/broker", undefined],
+      ["PUT", "/api/v1/trading/broker", { kind: "alpaca", base_url: "https://paper-api.alpaca.markets", key_id: "PKTEST0042", secret: "s3cr3t" }],
+      ["POST", "/api/v1/market/feeds", { symbol: "AAPL", timeframe: "minute" }],
+      ["DELETE", "/api/v1/market/replays/AAPL", undefined],
+    ]);
+    for (const [, init] of fetchFn.mock.calls) expect((init?.headers as Record<string, string>).Authorization).toBe("Bearer t");
+  });
+
+  it("passes a broker refusal through naming the field", async () => {
+    stubFetch(
+      jsonResponse(422, { code: "invalid_field", message: "secret: alpaca refused the keys (401 unauthorized)", field: "secret" }),
+      jsonResponse(422, { code: "invalid_field", message: "live bars come from a broker", field: "symbol" }),
+    );
+    const b = createHttpBackend({ token: "t" });
+    const err = await b.setBroker({ kind: "alpaca", key_id: "PK1", secret: "bad" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "invalid_field", field: "secret", message: "secret: alpaca refused the keys (401 unauthorized)" });
+    const feedErr = await b.startFeed({ symbol: "AAPL", timeframe: "day" }).catch((e: unknown) => e);
+    expect(feedErr).toMatchObject({ field: "symbol" });
+  });
+
   it("names the CSV line of a backtest error", async () => {
     stubFetch(jsonResponse(422, { code: "invalid_field", message: "line 3: Close: not a number", field: "csv" }));
     const err = await createHttpBackend({ token: "t" }).runBacktest(backtest).catch((e: unknown) => e);

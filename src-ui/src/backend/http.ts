@@ -4,10 +4,13 @@ import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BacktestReport } from "../bindings/BacktestReport";
 import type { BacktestRequest } from "../bindings/BacktestRequest";
 import type { BarView } from "../bindings/BarView";
+import type { BrokerSettings } from "../bindings/BrokerSettings";
+import type { BrokerUpdate } from "../bindings/BrokerUpdate";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
@@ -223,6 +226,8 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     providerCircuits: () => request<ProviderCircuit[]>("GET", "/api/v1/chat/circuits"),
     search: (q: string, limit?: number) =>
       request<SearchHit[]>("GET", `/api/v1/search?q=${encodeURIComponent(q)}${limit === undefined ? "" : `&limit=${limit}`}`),
+    getBroker: () => request<BrokerSettings>("GET", "/api/v1/trading/broker"),
+    setBroker: (update: BrokerUpdate) => request<BrokerSettings>("PUT", "/api/v1/trading/broker", update),
     account: () => request<Account>("GET", "/api/v1/account"),
     placeOrder: (r: OrderRequest) => request<Order>("POST", "/api/v1/orders", r),
     listOrders: (limit?: number) => request<Order[]>("GET", `/api/v1/orders${query({ limit })}`),
@@ -239,6 +244,7 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     marketBars: (symbol: string) => request<BarView[]>("GET", `/api/v1/market/bars${query({ symbol })}`),
     listReplays: () => request<ReplayStatus[]>("GET", "/api/v1/market/replays"),
     startReplay: (r: ReplayRequest) => request<ReplayStatus>("POST", "/api/v1/market/replays", r),
+    startFeed: (r: FeedRequest) => request<ReplayStatus>("POST", "/api/v1/market/feeds", r),
     stopReplay: (symbol: string) => request<void>("DELETE", `/api/v1/market/replays/${id(symbol)}`),
     backtestStrategies: () => request<StrategyInfo[]>("GET", "/api/v1/backtests/strategies"),
     runBacktest: (r: BacktestRequest) => request<BacktestReport>("POST", "/api/v1/backtests", r),

@@ -128,6 +128,29 @@ describe("Tauri transport", () => {
     ]);
   });
 
+  it("invokes the broker and live feed commands with the documented argument names", async () => {
+    invoke.mockResolvedValue(undefined);
+    const b = createTauriBackend();
+    const update = { kind: "binance" as const, base_url: "https://testnet.binance.vision", key_id: "k".repeat(12), secret: "s" };
+    await b.getBroker();
+    await b.setBroker(update);
+    await b.setBroker({ kind: "paper" });
+    await b.startFeed({ symbol: "BTCUSDT", timeframe: "hour" });
+    expect(invoke.mock.calls).toEqual([
+      ["get_broker", undefined],
+      ["set_broker", { update }],
+      ["set_broker", { update: { kind: "paper" } }],
+      ["start_feed", { request: { symbol: "BTCUSDT", timeframe: "hour" } }],
+    ]);
+  });
+
+  it("turns a broker refusal into a BackendError with its field", async () => {
+    invoke.mockRejectedValue({ code: "invalid_field", message: "1 order(s) are still open at alpaca", field: "kind" });
+    const err = await createTauriBackend().setBroker({ kind: "paper" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ field: "kind", message: "1 order(s) are still open at alpaca" });
+  });
+
   it("turns a risk refusal into a BackendError naming the check", async () => {
     invoke.mockRejectedValue({ code: "risk_rejected", message: "the kill switch is engaged", field: "kill_switch" });
     const err = await createTauriBackend()

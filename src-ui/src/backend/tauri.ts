@@ -6,10 +6,13 @@ import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BacktestReport } from "../bindings/BacktestReport";
 import type { BacktestRequest } from "../bindings/BacktestRequest";
 import type { BarView } from "../bindings/BarView";
+import type { BrokerSettings } from "../bindings/BrokerSettings";
+import type { BrokerUpdate } from "../bindings/BrokerUpdate";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
@@ -99,6 +102,8 @@ export function createTauriBackend(): Backend {
     providerCircuits: () => call<ProviderCircuit[]>("provider_circuits"),
     // Tauri turns a missing `limit` into None on the Rust side.
     search: (q: string, limit?: number) => call<SearchHit[]>("search_messages", limit === undefined ? { q } : { q, limit }),
+    getBroker: () => call<BrokerSettings>("get_broker"),
+    setBroker: (update: BrokerUpdate) => call<BrokerSettings>("set_broker", { update }),
     account: () => call<Account>("trading_account"),
     placeOrder: (request: OrderRequest) => call<Order>("place_order", { request }),
     // `null` becomes None on the Rust side: the server's default applies.
@@ -116,6 +121,7 @@ export function createTauriBackend(): Backend {
     marketBars: (symbol: string) => call<BarView[]>("market_bars", { symbol }),
     listReplays: () => call<ReplayStatus[]>("list_replays"),
     startReplay: (request: ReplayRequest) => call<ReplayStatus>("start_replay", { request }),
+    startFeed: (request: FeedRequest) => call<ReplayStatus>("start_feed", { request }),
     stopReplay: (symbol: string) => call<void>("stop_replay", { symbol }),
     backtestStrategies: () => call<StrategyInfo[]>("backtest_strategies"),
     runBacktest: (request: BacktestRequest) => call<BacktestReport>("run_backtest", { request }),

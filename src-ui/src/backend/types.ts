@@ -4,10 +4,13 @@ import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BacktestReport } from "../bindings/BacktestReport";
 import type { BacktestRequest } from "../bindings/BacktestRequest";
 import type { BarView } from "../bindings/BarView";
+import type { BrokerSettings } from "../bindings/BrokerSettings";
+import type { BrokerUpdate } from "../bindings/BrokerUpdate";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
@@ -73,7 +76,16 @@ export interface Backend {
   providerCircuits(): Promise<ProviderCircuit[]>;
   search(q: string, limit?: number): Promise<SearchHit[]>;
 
-  // ---- trading (paper broker), market data and backtests ----
+  // ---- trading (paper or a live broker), market data and backtests ----
+  /** The broker trading goes through (paper, Alpaca or Binance), its endpoints, key hint and connection. */
+  getBroker(): Promise<BrokerSettings>;
+  /**
+   * Choose the broker; the keys are proven against it before anything is kept.
+   * Leave the keys out to keep the stored ones. Refusals name the field:
+   * `secret` (wrong keys), `key_id`, `base_url`/`data_url` (bad or unreachable URL),
+   * `kind` (orders still open at the current broker).
+   */
+  setBroker(update: BrokerUpdate): Promise<BrokerSettings>;
   /** Cash, equity, P&L, the kill switch and the risk limits. */
   account(): Promise<Account>;
   /**
@@ -100,7 +112,13 @@ export interface Backend {
   listReplays(): Promise<ReplayStatus[]>;
   /** Play CSV bars as market data for a symbol (restarts a running replay). */
   startReplay(request: ReplayRequest): Promise<ReplayStatus>;
-  /** Rejects with `not_found` when no replay is running for the symbol. */
+  /**
+   * Live bars for a symbol from the selected broker, into the same chart and quotes
+   * as a replay (stopped with `stopReplay`). Rejects naming `symbol` when the broker
+   * is paper or does not trade the symbol.
+   */
+  startFeed(request: FeedRequest): Promise<ReplayStatus>;
+  /** Stops a replay or a live feed; rejects with `not_found` when none is running for the symbol. */
   stopReplay(symbol: string): Promise<void>;
   backtestStrategies(): Promise<StrategyInfo[]>;
   /** Errors name the field at fault: csv, strategy, params, cash or commission. */

@@ -10,6 +10,7 @@ import { Loading, Notice } from "../components/Notice";
 import { StatusDot } from "../components/StatusDot";
 import { useAppData } from "../data/AppData";
 import { kindLabel, MANAGER_LABELS } from "../labels";
+import { BrokerSection } from "./BrokerSettings";
 import { ProviderForm } from "./ProviderForm";
 
 type FormMode = { kind: "closed" } | { kind: "add" } | { kind: "edit"; id: string };
@@ -585,6 +586,7 @@ export function Settings() {
         <h1 tabIndex={-1}>Settings</h1>
       </header>
       <ProvidersSection />
+      <BrokerSection />
       <ServerSection />
     </>
   );

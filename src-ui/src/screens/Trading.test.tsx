@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { BackendError } from "../backend/errors";
 import { Shell } from "../Shell";
-import { account, auditEntry, fakeBackend, n64, order, position } from "../test/fakeBackend";
+import { account, auditEntry, brokerSettings, fakeBackend, n64, order, position, replayStatus } from "../test/fakeBackend";
 
 function renderTrading(fb = fakeBackend()) {
   window.location.hash = "#/trading";
@@ -29,7 +29,7 @@ describe("Trading · overview", () => {
     renderTrading(
       fakeBackend({
         quotes: [{ symbol: "MSFT", price: "410", time: "2026-01-05T14:30:00Z" }],
-        replays: [{ symbol: "AAPL", played: 3, total: 10, speed: 60, running: true }],
+        replays: [{ symbol: "AAPL", source: "replay", played: 3, total: 10, speed: 60, running: true }],
       }),
     );
     const select = await screen.findByTestId("chart-symbol");
@@ -357,5 +357,120 @@ describe("Trading · market data and live updates", () => {
     expect(fb.backend.cancelAllOrders).toHaveBeenCalledOnce();
     expect((await screen.findByTestId("cancel-all-result")).textContent).toBe("1 order cancelled.");
     await waitFor(() => expect(screen.queryAllByTestId("open-order-row")).toHaveLength(0));
+  });
+});
+
+describe("Trading · live broker", () => {
+  const liveAccount = account({
+    broker: "alpaca",
+    equity: "100250.5",
+    cash: "80000",
+    buying_power: "160000",
+    as_of: "2026-01-05T14:30:00Z",
+  });
+
+  it("shows the broker's figures: a live badge, buying power and when they were read", async () => {
+    renderTrading(fakeBackend({ account: liveAccount, broker: brokerSettings({ kind: "alpaca", connected: true }) }));
+    expect((await screen.findByTestId("account-buying-power")).textContent).toBe("160,000.00");
+    const badge = screen.getByTestId("account-broker");
+    expect(badge.textContent).toBe("alpaca");
+    expect(badge.getAttribute("data-live")).toBe("true");
+    expect(badge.getAttribute("title")).toContain("orders execute at Alpaca");
+    expect(badge.className).toContain("badge-live");
+    expect(screen.getByTestId("account-as-of").textContent).toMatch(/^as of \S/);
+    expect(screen.getByTestId("account-as-of").getAttribute("title")).toBe("2026-01-05T14:30:00Z");
+    expect(screen.getByTestId("trading-mode").textContent).toBe("Trading through Alpaca: orders execute at the broker.");
+    expect(screen.getByTestId("kill-switch-state").textContent).toBe("Off: orders are accepted and sent to Alpaca.");
+    expect(screen.queryByTestId("account-broker-error")).toBeNull();
+  });
+
+  it("warns when the broker's figures could not be read", async () => {
+    renderTrading(fakeBackend({ account: { ...liveAccount, broker_error: "network error: connection refused" } }));
+    const warning = await screen.findByTestId("account-broker-error");
+    expect(warning.getAttribute("role")).toBe("alert");
+    expect(warning.textContent).toBe("Could not read the account at Alpaca: network error: connection refused. The figures below may be out of date.");
+    // The last figures stay on screen.
+    expect(screen.getByTestId("account-equity").textContent).toBe("100,250.50");
+  });
+
+  it("keeps the paper account plain: no buying power, no time, no live bars", async () => {
+    renderTrading();
+    const badge = await screen.findByTestId("account-broker");
+    expect(badge.getAttribute("data-live")).toBe("false");
+    expect(badge.getAttribute("title")).toContain("Paper trading");
+    expect(screen.queryByTestId("account-buying-power")).toBeNull();
+    expect(screen.queryByTestId("account-as-of")).toBeNull();
+    expect(screen.getByTestId("replay-form")).toBeTruthy();
+    expect(screen.queryByTestId("feed-form")).toBeNull();
+  });
+
+  it("marks orders that execute at the broker", async () => {
+    renderTrading(
+      fakeBackend({
+        account: liveAccount,
+        orders: [order({ id: "live-1", venue: "alpaca", broker_order_id: "61e69015-8549" }), order({ id: "paper-1" })],
+      }),
+    );
+    const rows = await screen.findAllByTestId("open-order-row");
+    expect(rows).toHaveLength(2);
+    const venue = within(rows[0]!).getByTestId("order-venue");
+    expect(venue.textContent).toBe("alpaca");
+    expect(venue.getAttribute("title")).toContain("61e69015-8549");
+    expect(within(rows[1]!).queryByTestId("order-venue")).toBeNull();
+  });
+
+  it("starts live bars from the broker and lists them beside replays with their source", async () => {
+    const user = userEvent.setup();
+    const fb = renderTrading(
+      fakeBackend({
+        account: liveAccount,
+        broker: brokerSettings({ kind: "alpaca", connected: true }),
+        replays: [replayStatus({ symbol: "SPY", played: 4, total: 10 })],
+      }),
+    );
+    const form = await screen.findByTestId("feed-form");
+    expect(within(form).getByRole("heading").textContent).toBe("Live bars from Alpaca");
+    const symbol = within(form).getByTestId("feed-symbol") as HTMLInputElement;
+    expect(symbol.value).toBe("AAPL");
+    await user.clear(symbol);
+    await user.type(symbol, "msft");
+    await user.selectOptions(within(form).getByTestId("feed-timeframe"), "hour");
+    await user.click(within(form).getByTestId("feed-start"));
+    await waitFor(() => expect(fb.backend.startFeed).toHaveBeenCalledWith({ symbol: "MSFT", timeframe: "hour" }));
+    // The replay form is still there.
+    expect(screen.getByTestId("replay-form")).toBeTruthy();
+
+    await waitFor(() => expect(screen.getAllByTestId("replay-row")).toHaveLength(2));
+    const [replay, feed] = screen.getAllByTestId("replay-row");
+    expect(replay!.getAttribute("data-source")).toBe("replay");
+    expect(within(replay!).getByTestId("replay-source").textContent).toBe("CSV replay");
+    expect(within(replay!).getByTestId("replay-progress").textContent).toBe("4/10");
+    expect(feed!.getAttribute("data-symbol")).toBe("MSFT");
+    expect(feed!.getAttribute("data-source")).toBe("alpaca");
+    expect(within(feed!).getByTestId("replay-source").textContent).toBe("live · alpaca");
+    expect(within(feed!).getByTestId("feed-bars").textContent).toBe("120 bars from Alpaca");
+    await user.click(within(feed!).getByTestId("replay-stop"));
+    expect(fb.backend.stopReplay).toHaveBeenCalledWith("MSFT");
+  });
+
+  it("puts a refused symbol next to the symbol input", async () => {
+    const user = userEvent.setup();
+    const fb = renderTrading(fakeBackend({ account: account({ broker: "binance" }), broker: brokerSettings({ kind: "binance" }) }));
+    fb.backend.startFeed.mockRejectedValueOnce(new BackendError("invalid_field", "binance trades crypto pairs such as BTCUSDT, not AAPL", "symbol"));
+    const form = await screen.findByTestId("feed-form");
+    const symbol = within(form).getByTestId("feed-symbol") as HTMLInputElement;
+    expect(symbol.value).toBe("BTCUSDT");
+    await user.clear(symbol);
+    await user.type(symbol, "AAPL");
+    await user.click(within(form).getByTestId("feed-start"));
+    const err = await within(form).findByTestId("feed-error-symbol");
+    expect(err.textContent).toBe("binance trades crypto pairs such as BTCUSDT, not AAPL");
+    expect(symbol.getAttribute("aria-invalid")).toBe("true");
+    expect(screen.queryByTestId("feed-form-error")).toBeNull();
+    // An empty symbol is caught before the server.
+    await user.clear(symbol);
+    await user.click(within(form).getByTestId("feed-start"));
+    expect((await within(form).findByTestId("feed-error-symbol")).textContent).toContain("Enter a symbol Binance trades");
+    expect(fb.backend.startFeed).toHaveBeenCalledTimes(1);
   });
 });

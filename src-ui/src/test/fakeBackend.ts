@@ -4,9 +4,12 @@ import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BacktestReport } from "../bindings/BacktestReport";
 import type { BarView } from "../bindings/BarView";
+import type { BrokerSettings } from "../bindings/BrokerSettings";
+import type { BrokerUpdate } from "../bindings/BrokerUpdate";
 import type { Conversation } from "../bindings/Conversation";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
 import type { Message } from "../bindings/Message";
@@ -24,6 +27,7 @@ import type { ServerView } from "../bindings/ServerView";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 import { BackendError } from "../backend/errors";
+import { BROKER_DEFAULT_URLS } from "../labels";
 import type { Backend, StreamState } from "../backend/types";
 
 export function provider(over: Partial<Provider> = {}): Provider {
@@ -121,6 +125,9 @@ export function account(over: Partial<Account> = {}): Account {
     kill_switch: false,
     limits: riskLimits(),
     broker: "paper",
+    buying_power: null,
+    as_of: null,
+    broker_error: null,
     ...over,
   };
 }
@@ -139,6 +146,8 @@ export function order(over: Partial<Order> = {}): Order {
     state: "accepted",
     reason: null,
     source: "ui",
+    venue: "paper",
+    broker_order_id: null,
     created_at: "2026-01-05T14:30:00Z",
     updated_at: "2026-01-05T14:30:00Z",
     ...over,
@@ -160,6 +169,14 @@ export function position(over: Partial<Position> = {}): Position {
     realized_pnl: "0",
     ...over,
   };
+}
+
+export function replayStatus(over: Partial<ReplayStatus> = {}): ReplayStatus {
+  return { symbol: "AAPL", source: "replay", played: 0, total: 10, speed: 60, running: true, ...over };
+}
+
+export function brokerSettings(over: Partial<BrokerSettings> = {}): BrokerSettings {
+  return { kind: "paper", base_url: null, data_url: null, key_hint: null, connected: null, error: null, ...over };
 }
 
 /** ts-rs types 64-bit integers as bigint; JSON (and so the UI at run time) has numbers. */
@@ -264,6 +281,7 @@ export function fakeBackend(
     replays?: ReplayStatus[];
     bars?: Record<string, BarView[]>;
     backtest?: BacktestReport;
+    broker?: BrokerSettings;
   } = {},
 ) {
   let providers = init.providers ?? [provider()];
@@ -283,6 +301,7 @@ export function fakeBackend(
   let quotes = init.quotes ?? [];
   let replays = init.replays ?? [];
   const bars = init.bars ?? {};
+  let broker = init.broker ?? brokerSettings();
   const notFound = () => new BackendError("not_found", "not found");
   const listeners = new Set<{ onEvent: (e: JarvisEvent) => void; onState?: (s: StreamState) => void }>();
   const backend = {
@@ -344,6 +363,26 @@ export function fakeBackend(
     stopMessage: vi.fn(async (_id: string) => {}),
     providerCircuits: vi.fn(async () => circuits),
     search: vi.fn(async (_q: string, _limit?: number) => hits),
+    getBroker: vi.fn(async () => broker),
+    // Accepts any keys; keeps the stored ones when none are sent (as the server does).
+    setBroker: vi.fn(async (u: BrokerUpdate) => {
+      if (u.kind === "paper") {
+        broker = brokerSettings();
+      } else {
+        const same = broker.kind === u.kind;
+        const defaults = BROKER_DEFAULT_URLS[u.kind];
+        broker = {
+          kind: u.kind,
+          base_url: u.base_url || (same ? broker.base_url : null) || defaults.base_url,
+          data_url: u.kind === "binance" ? null : u.data_url || (same ? broker.data_url : null) || defaults.data_url,
+          key_hint: u.key_id !== undefined ? (u.key_id.length >= 8 ? u.key_id.slice(-4) : null) : same ? broker.key_hint : null,
+          connected: true,
+          error: null,
+        };
+      }
+      acct = { ...acct, broker: u.kind };
+      return broker;
+    }),
     account: vi.fn(async () => acct),
     placeOrder: vi.fn(async (r: OrderRequest) => {
       if (acct.kill_switch) throw new BackendError("risk_rejected", "the kill switch is engaged: no new orders", "kill_switch");
@@ -396,7 +435,14 @@ export function fakeBackend(
     marketBars: vi.fn(async (symbol: string) => bars[symbol] ?? []),
     listReplays: vi.fn(async () => replays),
     startReplay: vi.fn(async (r: ReplayRequest) => {
-      const status: ReplayStatus = { symbol: r.symbol, played: 0, total: r.csv.trim().split("\n").length - 1, speed: r.speed, running: true };
+      const status: ReplayStatus = { symbol: r.symbol, source: "replay", played: 0, total: r.csv.trim().split("\n").length - 1, speed: r.speed, running: true };
+      replays = [...replays.filter((x) => x.symbol !== r.symbol), status];
+      return status;
+    }),
+    startFeed: vi.fn(async (r: FeedRequest) => {
+      if (broker.kind === "paper")
+        throw new BackendError("invalid_field", "live bars come from a broker: select Alpaca or Binance in Settings, or play a CSV replay", "symbol");
+      const status: ReplayStatus = { symbol: r.symbol, source: broker.kind, played: 120, total: 120, speed: 0, running: true };
       replays = [...replays.filter((x) => x.symbol !== r.symbol), status];
       return status;
     }),
@@ -452,6 +498,9 @@ export function fakeBackend(
     },
     setModels(next: Record<string, string[]>) {
       models = next;
+    },
+    setBroker(next: BrokerSettings) {
+      broker = next;
     },
     setAccount(next: Account) {
       acct = next;

@@ -2,6 +2,7 @@ import { useState } from "react";
 import type { Account } from "../bindings/Account";
 import { useBackend } from "../backend/context";
 import { errorMessage } from "../backend/errors";
+import { brokerName } from "../labels";
 
 /**
  * Always at the top of the Trading screen. Engaging is immediate (it is the
@@ -40,7 +41,9 @@ export function KillSwitch({ account, onChanged }: { account: Account | null; on
             ? "Loading…"
             : engaged
               ? "Engaged: every new order is refused until you re-arm trading."
-              : "Off: orders are accepted (paper trading)."}
+              : account.broker === "paper"
+                ? "Off: orders are accepted (paper trading)."
+                : `Off: orders are accepted and sent to ${brokerName(account.broker)}.`}
         </p>
       </div>
       <div className="kill-switch-actions">

@@ -5,6 +5,7 @@ import type { Position } from "../bindings/Position";
 import { useBackend } from "../backend/context";
 import { errorMessage } from "../backend/errors";
 import type { Resource } from "../data/AppData";
+import { brokerName } from "../labels";
 import { formatMoney, formatPnl, formatPrice, formatQty, formatTime, shortId, signOf } from "./format";
 import { isOpen, STATE_LABELS } from "./labels";
 
@@ -26,6 +27,21 @@ const Pnl = ({ value, testId }: { value: string; testId?: string }) => (
   </td>
 );
 
+/** Where an order executes, shown only when that is a live broker. */
+export function VenueBadge({ order }: { order: Pick<Order, "venue" | "broker_order_id"> }) {
+  if (order.venue === "paper") return null;
+  const name = brokerName(order.venue);
+  return (
+    <span
+      className="badge badge-venue"
+      data-testid="order-venue"
+      title={order.broker_order_id ? `Sent to ${name} (its order id: ${order.broker_order_id})` : `Sent to ${name}, not acknowledged yet`}
+    >
+      {order.venue}
+    </span>
+  );
+}
+
 function OpenOrderRow({ order, onChanged }: { order: Order; onChanged(): void }) {
   const backend = useBackend();
   const [busy, setBusy] = useState(false);
@@ -45,6 +61,7 @@ function OpenOrderRow({ order, onChanged }: { order: Order; onChanged(): void })
     <tr data-testid="open-order-row" data-order-id={order.id}>
       <td className="mono small" title={order.id}>
         {shortId(order.id)}
+        <VenueBadge order={order} />
       </td>
       <th scope="row">{order.symbol}</th>
       <td className={`side side-${order.side}`}>{order.side}</td>
@@ -110,7 +127,8 @@ export function OpenOrders({ orders, onChanged }: { orders: Resource<Order[]>; o
           {last && (
             <>
               {" "}
-              Last: {last.side} {formatQty(last.qty)} {last.symbol}, {STATE_LABELS[last.state].toLowerCase()}
+              Last: {last.side} {formatQty(last.qty)} {last.symbol}
+              {last.venue !== "paper" ? ` at ${brokerName(last.venue)}` : ""}, {STATE_LABELS[last.state].toLowerCase()}
               {last.reason ? ` (${last.reason})` : ""}.
             </>
           )}

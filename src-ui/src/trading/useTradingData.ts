@@ -13,6 +13,8 @@ import { useAppData, useLoader } from "../data/AppData";
 export const REFRESH_DEBOUNCE_MS = 100;
 /** How often a running replay's progress is re-read. */
 export const REPLAY_POLL_MS = 1_000;
+/** How often the bar count of live feeds is re-read (new bars come every minute at best). */
+export const FEED_POLL_MS = 10_000;
 export const ORDERS_LIMIT = 100;
 export const FILLS_LIMIT = 50;
 
@@ -109,13 +111,16 @@ export function useTradingData(): TradingData {
     void refreshReplays();
   }, [resyncs, refreshTrading, refreshQuotes, refreshReplays]);
 
-  // Replays report progress only through their bars: poll while one runs.
-  const anyRunning = replays.data?.some((r) => r.running) ?? false;
+  // Replays and live feeds report progress only through their bars: poll while one runs
+  // (often for a CSV replay, seldom for live bars, which arrive a minute apart at best).
+  const replayRunning = replays.data?.some((r) => r.running && r.source === "replay") ?? false;
+  const feedRunning = replays.data?.some((r) => r.running && r.source !== "replay") ?? false;
+  const pollMs = replayRunning ? REPLAY_POLL_MS : feedRunning ? FEED_POLL_MS : null;
   useEffect(() => {
-    if (!anyRunning) return;
-    const id = setInterval(() => void refreshReplays(), REPLAY_POLL_MS);
+    if (pollMs === null) return;
+    const id = setInterval(() => void refreshReplays(), pollMs);
     return () => clearInterval(id);
-  }, [anyRunning, refreshReplays]);
+  }, [pollMs, refreshReplays]);
 
   return { account, orders, positions, fills, quotes, replays, version, refreshTrading, refreshReplays, putAccount };
 }

@@ -5,8 +5,10 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod hotkey;
 mod trading_commands;
 mod tray;
+mod voice_commands;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,10 +56,21 @@ fn main() -> anyhow::Result<()> {
         Problem::from(e)
     });
 
+    let registered = Arc::new(hotkey::Registered::default());
+    let shortcut_registered = registered.clone();
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             tray::show_main_window(app);
         }))
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(move |app, shortcut, event| {
+                    if let Ok(jarvis) = app.state::<Backend>().app() {
+                        hotkey::on_shortcut(jarvis.clone(), &shortcut_registered, shortcut, event);
+                    }
+                })
+                .build(),
+        )
         .manage(Backend::new(opened))
         .invoke_handler(tauri::generate_handler![
             commands::health,
@@ -101,14 +114,27 @@ fn main() -> anyhow::Result<()> {
             trading_commands::get_broker,
             trading_commands::set_broker,
             trading_commands::start_feed,
+            voice_commands::voice_status,
+            voice_commands::listen_start,
+            voice_commands::listen_stop,
+            voice_commands::listen_toggle,
+            voice_commands::voice_history,
+            voice_commands::voice_devices,
+            voice_commands::get_voice_settings,
+            voice_commands::set_voice_settings,
         ])
-        .setup(|app| {
+        .setup(move |app| {
             tray::build(app.handle())?;
             if let Ok(jarvis) = app.state::<Backend>().app() {
                 forward_events(app.handle().clone(), jarvis.clone());
+                tray::follow_voice(app.handle().clone(), jarvis.clone());
+                hotkey::watch(app.handle().clone(), jarvis.clone(), registered.clone());
                 let jarvis = jarvis.clone();
                 tauri::async_runtime::spawn(async move {
                     jarvis.start_broker_sync();
+                    if let Err(e) = jarvis.warm_voice_model().await {
+                        tracing::warn!(error = %e, "speech model not warmed");
+                    }
                     if let Err(e) = jarvis.offer_builtin_model().await {
                         tracing::warn!(error = %e, "could not offer the built-in model");
                     }

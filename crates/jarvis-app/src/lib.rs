@@ -6,9 +6,11 @@ mod broker;
 mod builtin;
 mod config;
 mod health;
+mod listen;
 mod server;
 mod token;
 mod voice;
+mod voice_settings;
 
 pub use broker::{BrokerKind, BrokerSettings, BrokerUpdate, SYNC_EVERY};
 pub use builtin::BUILTIN_MODEL_FILE;
@@ -16,8 +18,10 @@ pub use config::{AppConfig, SecretsConfig, default_data_dir};
 pub use health::{
     ComponentStatus, DatabaseHealth, Health, KeychainHealth, OverallStatus, ProvidersHealth,
 };
+pub use listen::{ARMED_FOR, ListenState, ListenStatus, ListenTimings, ListenTrigger, VoiceRun};
 pub use server::{ServerRuntime, validate_listen};
 pub use voice::{VoiceCommand, VoiceOutcome, VoiceStatus};
+pub use voice_settings::{DEFAULT_HOTKEY, HotkeyMode, VoiceSettings};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -72,6 +76,7 @@ pub struct App {
     pub trading: TradingService,
     pub market: MarketService,
     pending: voice::PendingCommands,
+    listener: listen::Listener,
     server_runtime: Arc<dyn ServerRuntime>,
 }
 
@@ -89,6 +94,7 @@ impl App {
         let chat = ChatService::new(providers.clone(), memory.clone(), bus.clone());
         let trading = TradingService::open_blocking(db.clone(), bus.clone())?;
         let market = MarketService::new(trading.clone(), bus.clone());
+        let listener = listen::Listener::new(bus.clone());
         tracing::info!(
             data_dir = %config.data_dir.display(),
             secrets = secrets.backend().label(),
@@ -105,6 +111,7 @@ impl App {
             trading,
             market,
             pending: Default::default(),
+            listener,
             server_runtime,
         }))
     }

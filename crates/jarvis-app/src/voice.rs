@@ -21,7 +21,7 @@ pub struct VoiceCommand {
 }
 
 /// What became of a spoken command.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum VoiceStatus {
@@ -53,6 +53,11 @@ pub struct VoiceOutcome {
 }
 
 impl VoiceOutcome {
+    /// A command that could not be carried out, and why.
+    pub(crate) fn refused(message: impl Into<String>, intent: Option<Intent>) -> Self {
+        Self::new(VoiceStatus::Refused, message, intent)
+    }
+
     fn new(status: VoiceStatus, message: impl Into<String>, intent: Option<Intent>) -> Self {
         Self {
             status,

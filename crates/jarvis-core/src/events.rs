@@ -70,6 +70,26 @@ pub enum Event {
     },
     /// A market-data replay started, advanced a lot, or ended.
     ReplayChanged { symbol: String, running: bool },
+    /// Push-to-talk moved: `state` is idle, listening, transcribing or
+    /// speaking; `trigger` says what started it (hotkey, tray, ui, api).
+    VoiceState {
+        state: String,
+        trigger: Option<String>,
+    },
+    /// The microphone's loudness while listening, 0 to 1, ten times a second.
+    VoiceLevel { level: f32 },
+    /// A voice command was heard and handled: re-read the voice history.
+    VoiceFinished { run_id: String },
+    /// The voice settings changed (hotkey, mode, device, model, replies).
+    VoiceSettingsChanged,
+    /// A speech model download moved on; `total` is 0 while unknown.
+    VoiceModelProgress {
+        name: String,
+        received: u64,
+        total: u64,
+        done: bool,
+        error: Option<String>,
+    },
 }
 
 /// A `tokio::sync::broadcast` bus. Cloning gives another handle to the same bus.

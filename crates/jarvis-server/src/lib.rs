@@ -12,6 +12,7 @@ mod routes;
 mod runtime;
 mod trading;
 mod ui;
+mod voice;
 
 pub use error::ApiError;
 pub use host::HostPolicy;

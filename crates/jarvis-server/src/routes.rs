@@ -29,6 +29,7 @@ pub(crate) fn api() -> Router<ServerState> {
         .route("/events", get(crate::events::subscribe))
         .merge(chat())
         .merge(crate::trading::routes())
+        .merge(crate::voice::routes())
         .fallback(not_found)
 }
 

@@ -42,8 +42,6 @@ pub(crate) fn routes() -> Router<ServerState> {
         .route("/market/replays/{symbol}", delete(stop_replay))
         .route("/market/feeds", post(start_feed))
         .route("/backtests/strategies", get(strategies))
-        .route("/voice/command", post(voice_command))
-        .route("/voice/confirm/{id}", post(voice_confirm))
         .merge(
             Router::new()
                 .route("/market/replays", post(start_replay))
@@ -252,18 +250,4 @@ async fn run_backtest(
         })?
         .map_err(|e| ApiError(Problem::invalid_field(e.field, e.reason)))?;
     Ok(Json(report))
-}
-
-async fn voice_command(
-    State(state): State<ServerState>,
-    ValidJson(command): ValidJson<jarvis_app::VoiceCommand>,
-) -> Result<Json<jarvis_app::VoiceOutcome>, ApiError> {
-    Ok(Json(state.app.voice_command(command).await?))
-}
-
-async fn voice_confirm(
-    State(state): State<ServerState>,
-    Path(id): Path<String>,
-) -> Result<Json<jarvis_app::VoiceOutcome>, ApiError> {
-    Ok(Json(state.app.voice_confirm(&id).await?))
 }

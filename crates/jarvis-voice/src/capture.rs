@@ -165,6 +165,12 @@ impl Recorder {
         })
     }
 
+    /// The loudness of the newest audio, 0 (silence) to 1 (full scale), as
+    /// a root mean square: what a level meter shows.
+    pub fn level(&self) -> f32 {
+        self.take().level
+    }
+
     fn take(&self) -> std::sync::MutexGuard<'_, Take> {
         // The audio callback never panics while holding the lock, but a
         // poisoned buffer is still a buffer.
@@ -247,6 +253,8 @@ struct Take {
     capacity: usize,
     recording: Option<Vec<f32>>,
     error: Option<String>,
+    /// RMS of the newest callback's samples.
+    level: f32,
 }
 
 impl Take {
@@ -256,10 +264,15 @@ impl Take {
             capacity,
             recording: None,
             error: None,
+            level: 0.0,
         }
     }
 
     fn push(&mut self, samples: &[f32]) {
+        if !samples.is_empty() {
+            let power = samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32;
+            self.level = power.sqrt().min(1.0);
+        }
         if let Some(recording) = &mut self.recording {
             recording.extend_from_slice(samples);
             return;
@@ -314,6 +327,15 @@ mod tests {
         take.push(&ramp(8, 1));
         take.start();
         assert_eq!(take.stop().0, ramp(8, 1));
+    }
+
+    #[test]
+    fn the_level_is_the_rms_of_the_newest_samples() {
+        let mut take = Take::new(8);
+        take.push(&[0.5, -0.5, 0.5, -0.5]);
+        assert!((take.level - 0.5).abs() < 1e-6);
+        take.push(&[0.0; 4]);
+        assert_eq!(take.level, 0.0);
     }
 
     #[test]

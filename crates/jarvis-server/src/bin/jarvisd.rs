@@ -219,6 +219,9 @@ async fn run(cli: Cli) -> Result<()> {
     }
     // A saved real broker: reconcile its orders now, then keep in step.
     app.start_broker_sync();
+    if let Err(e) = app.warm_voice_model().await {
+        tracing::warn!(error = %e, "speech model not warmed");
+    }
     let listener = TcpListener::bind(cli.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;

@@ -122,6 +122,9 @@ fn main() -> anyhow::Result<()> {
             voice_commands::voice_devices,
             voice_commands::get_voice_settings,
             voice_commands::set_voice_settings,
+            voice_commands::list_speech_models,
+            voice_commands::download_speech_model,
+            voice_commands::import_speech_model,
         ])
         .setup(move |app| {
             tray::build(app.handle())?;

@@ -1,7 +1,9 @@
 //! Push-to-talk and voice settings commands: one-line adapters over `App`,
 //! mirroring `/api/v1/voice/…`.
 
-use jarvis_app::{ListenStatus, ListenTrigger, VoiceRun, VoiceSettings};
+use jarvis_app::{
+    ListenStatus, ListenTrigger, ModelDownload, ModelImport, SpeechModel, VoiceRun, VoiceSettings,
+};
 use jarvis_core::Problem;
 use tauri::State;
 
@@ -51,4 +53,31 @@ pub async fn set_voice_settings(
     settings: VoiceSettings,
 ) -> Reply<VoiceSettings> {
     Ok(backend.app()?.set_voice_settings(settings).await?)
+}
+
+#[tauri::command]
+pub async fn list_speech_models(backend: State<'_, Backend>) -> Reply<Vec<SpeechModel>> {
+    Ok(backend.app()?.speech_models().await?)
+}
+
+#[tauri::command]
+pub async fn download_speech_model(
+    backend: State<'_, Backend>,
+    name: String,
+) -> Reply<SpeechModel> {
+    Ok(backend
+        .app()?
+        .download_speech_model(ModelDownload {
+            name,
+            base_url: None,
+        })
+        .await?)
+}
+
+#[tauri::command]
+pub async fn import_speech_model(backend: State<'_, Backend>, path: String) -> Reply<SpeechModel> {
+    Ok(backend
+        .app()?
+        .import_speech_model(ModelImport { path })
+        .await?)
 }

@@ -8,6 +8,7 @@ mod config;
 mod health;
 mod listen;
 mod server;
+mod speech_models;
 mod token;
 mod voice;
 mod voice_settings;
@@ -20,6 +21,7 @@ pub use health::{
 };
 pub use listen::{ARMED_FOR, ListenState, ListenStatus, ListenTimings, ListenTrigger, VoiceRun};
 pub use server::{ServerRuntime, validate_listen};
+pub use speech_models::{MODEL_SOURCE, ModelDownload, ModelImport, SpeechModel};
 pub use voice::{VoiceCommand, VoiceOutcome, VoiceStatus};
 pub use voice_settings::{DEFAULT_HOTKEY, HotkeyMode, VoiceSettings};
 
@@ -77,6 +79,8 @@ pub struct App {
     pub market: MarketService,
     pending: voice::PendingCommands,
     listener: listen::Listener,
+    /// Speech model downloads running now, by name.
+    downloads: Arc<std::sync::Mutex<Vec<String>>>,
     server_runtime: Arc<dyn ServerRuntime>,
 }
 
@@ -112,6 +116,7 @@ impl App {
             market,
             pending: Default::default(),
             listener,
+            downloads: Default::default(),
             server_runtime,
         }))
     }

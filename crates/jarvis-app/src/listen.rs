@@ -225,11 +225,7 @@ impl Listener {
 
 impl App {
     fn model_path(&self, settings: &crate::VoiceSettings) -> Option<PathBuf> {
-        settings
-            .model
-            .as_ref()
-            .map(PathBuf::from)
-            .or_else(jarvis_voice::default_model_path)
+        self.speech_model_path(settings.model.as_deref())
     }
 
     /// Push-to-talk state, for the Voice screen and the tray.

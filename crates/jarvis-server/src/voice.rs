@@ -2,10 +2,12 @@
 //! history, microphones and voice settings. Thin adapters over `App`.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jarvis_app::{
-    ListenStatus, ListenTrigger, VoiceCommand, VoiceOutcome, VoiceRun, VoiceSettings,
+    ListenStatus, ListenTrigger, ModelDownload, ModelImport, SpeechModel, VoiceCommand,
+    VoiceOutcome, VoiceRun, VoiceSettings,
 };
 use serde::Deserialize;
 
@@ -24,6 +26,9 @@ pub(crate) fn routes() -> Router<ServerState> {
         .route("/voice/history", get(history))
         .route("/voice/devices", get(devices))
         .route("/voice/settings", get(settings).put(set_settings))
+        .route("/voice/models", get(models))
+        .route("/voice/models/download", post(download_model))
+        .route("/voice/models/import", post(import_model))
 }
 
 /// Optional body of the listen routes: who pressed (the browser says "ui").
@@ -89,4 +94,25 @@ async fn set_settings(
     ValidJson(settings): ValidJson<VoiceSettings>,
 ) -> Result<Json<VoiceSettings>, ApiError> {
     Ok(Json(state.app.set_voice_settings(settings).await?))
+}
+
+async fn models(State(state): State<ServerState>) -> Result<Json<Vec<SpeechModel>>, ApiError> {
+    Ok(Json(state.app.speech_models().await?))
+}
+
+async fn download_model(
+    State(state): State<ServerState>,
+    ValidJson(request): ValidJson<ModelDownload>,
+) -> Result<(StatusCode, Json<SpeechModel>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.app.download_speech_model(request).await?),
+    ))
+}
+
+async fn import_model(
+    State(state): State<ServerState>,
+    ValidJson(request): ValidJson<ModelImport>,
+) -> Result<Json<SpeechModel>, ApiError> {
+    Ok(Json(state.app.import_speech_model(request).await?))
 }

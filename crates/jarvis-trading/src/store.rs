@@ -270,7 +270,7 @@ pub(crate) fn open_orders(conn: &Connection) -> rusqlite::Result<Vec<Order>> {
 
 pub(crate) fn recent_orders(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Order>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ORDER} FROM trading_orders ORDER BY created_at DESC, rowid DESC LIMIT ?1"
+        "SELECT {ORDER} FROM trading_orders ORDER BY rowid DESC LIMIT ?1"
     ))?;
     let rows = stmt.query_map([limit], order)?;
     rows.collect()

@@ -144,3 +144,22 @@ pub async fn detect_local_servers() -> Reply<Vec<DetectedServer>> {
 pub async fn provider_models(backend: State<'_, Backend>, id: String) -> Reply<Vec<String>> {
     Ok(backend.app()?.chat.provider_models(&id).await?)
 }
+
+#[tauri::command]
+pub async fn list_facts(backend: State<'_, Backend>) -> Reply<Vec<jarvis_memory::Fact>> {
+    Ok(backend.app()?.memory.facts().await?)
+}
+
+#[tauri::command]
+pub async fn add_fact(backend: State<'_, Backend>, text: String) -> Reply<jarvis_memory::Fact> {
+    Ok(backend
+        .app()?
+        .memory
+        .add_fact(&text, jarvis_memory::FactSource::Ui)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn delete_fact(backend: State<'_, Backend>, id: String) -> Reply<()> {
+    Ok(backend.app()?.memory.delete_fact(&id).await?)
+}

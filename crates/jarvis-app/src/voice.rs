@@ -251,11 +251,21 @@ impl App {
                 outcome.screen = Some(name);
                 outcome
             }
-            Intent::Remember { .. } => VoiceOutcome::new(
-                VoiceStatus::NotAvailable,
-                "Pinned facts are not available yet; say it in a chat and it will be recalled from memory.",
-                Some(intent),
-            ),
+            Intent::Remember { text } => {
+                let fact = self
+                    .memory
+                    .add_fact(text, jarvis_memory::FactSource::Voice)
+                    .await
+                    .map_err(|e| AppError::Invalid {
+                        field: "text",
+                        reason: e.to_string(),
+                    })?;
+                VoiceOutcome::new(
+                    VoiceStatus::Done,
+                    format!("I'll remember that {}.", fact.text.trim_end_matches('.')),
+                    Some(intent.clone()),
+                )
+            }
             Intent::Backtest { .. } => VoiceOutcome::new(
                 VoiceStatus::NotAvailable,
                 "Backtests by voice are not available yet: run one from the Trading screen's backtest form with a CSV of bars.",

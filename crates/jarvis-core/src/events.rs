@@ -17,6 +17,8 @@ pub enum Event {
     ServerChanged { status: ServerStatus },
     /// A conversation was created, renamed, pinned, deleted or got a message.
     ConversationsChanged,
+    /// A remembered fact was added or deleted: re-read the facts.
+    FactsChanged,
     /// An assistant answer started streaming from `provider`.
     ChatStarted {
         conversation_id: String,
@@ -85,7 +87,9 @@ pub enum Event {
     /// A speech model download moved on; `total` is 0 while unknown.
     VoiceModelProgress {
         name: String,
+        #[ts(type = "number")]
         received: u64,
+        #[ts(type = "number")]
         total: u64,
         done: bool,
         error: Option<String>,

@@ -1,10 +1,12 @@
 //! Memory: every conversation and message in SQLite, searchable.
 
+pub mod facts;
 mod search;
 mod service;
 pub mod transfer;
 
-pub use search::{Recalled, SearchHit, SnippetPart};
+pub use facts::{Fact, FactSource, NewFact, remembered};
+pub use search::{RecallKind, Recalled, SearchHit, SnippetPart};
 pub use service::MemoryService;
 
 use chrono::{DateTime, Utc};
@@ -130,6 +132,8 @@ pub enum MemoryError {
     Invalid { field: &'static str, reason: String },
     #[error("no conversation has the id {0}")]
     NoConversation(String),
+    #[error("no fact has the id {0}")]
+    NoFact(String),
     #[error("cannot import: {0}")]
     Import(transfer::ImportError),
     #[error(transparent)]
@@ -146,7 +150,7 @@ impl ProblemSource for MemoryError {
     fn problem(&self) -> Problem {
         match self {
             MemoryError::Invalid { field, reason } => Problem::invalid_field(*field, reason),
-            MemoryError::NoConversation(_) => {
+            MemoryError::NoConversation(_) | MemoryError::NoFact(_) => {
                 Problem::new(ErrorKind::NotFound, "not_found", self.to_string())
             }
             MemoryError::Import(e) => {

@@ -30,10 +30,25 @@ pub struct SearchHit {
 const START: char = '\u{FDD0}';
 const END: char = '\u{FDD1}';
 
-/// An earlier message recalled into the context of an answer.
+/// What a recalled memory is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum RecallKind {
+    /// An earlier message, found by its words.
+    #[default]
+    Message,
+    /// A fact the user asked Jarvis to remember (`message_id` is the fact's id).
+    Fact,
+}
+
+/// An earlier message (or a pinned fact) recalled into the context of an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Recalled {
+    /// Answers stored before facts existed have no kind: messages.
+    #[serde(default)]
+    pub kind: RecallKind,
     pub message_id: String,
     pub conversation_id: String,
     pub conversation_title: String,
@@ -96,6 +111,7 @@ pub(crate) fn recall(
     )?;
     let rows = stmt.query_map((expression, exclude_conversation, RECALL_LIMIT), |row| {
         Ok(Recalled {
+            kind: RecallKind::Message,
             message_id: row.get(0)?,
             conversation_id: row.get(1)?,
             conversation_title: row.get(2)?,

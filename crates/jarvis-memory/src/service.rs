@@ -6,7 +6,8 @@ use jarvis_core::{Event, EventBus, Role};
 use jarvis_store::Database;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::search::{self, Recalled, SearchHit};
+use crate::facts::{self, Fact, FactSource};
+use crate::search::{self, RecallKind, Recalled, SearchHit};
 use crate::{Conversation, ConversationPatch, MemoryError, Message, MessageStatus, NewMessage};
 
 pub const DEFAULT_TITLE: &str = "New conversation";
@@ -311,15 +312,75 @@ impl MemoryService {
         exclude_conversation: &str,
         budget_chars: usize,
     ) -> Result<Vec<Recalled>, MemoryError> {
-        let Some(expression) = search::recall_query(text) else {
-            return Ok(Vec::new());
-        };
+        let expression = search::recall_query(text);
         let exclude = exclude_conversation.to_owned();
         self.db
             .call(move |conn| -> Result<_, MemoryError> {
-                Ok(search::recall(conn, &expression, &exclude, budget_chars)?)
+                // Pinned facts first (up to half the budget), newest first;
+                // then the earlier messages that share the most words.
+                let mut recalled = Vec::new();
+                let mut used = 0;
+                for fact in facts::list(conn)? {
+                    let len = fact.text.chars().count();
+                    if used + len > budget_chars / 2 {
+                        break;
+                    }
+                    used += len;
+                    recalled.push(Recalled {
+                        kind: RecallKind::Fact,
+                        message_id: fact.id,
+                        conversation_id: String::new(),
+                        conversation_title: "Remembered".into(),
+                        excerpt: fact.text,
+                    });
+                }
+                if let Some(expression) = expression {
+                    recalled.extend(search::recall(
+                        conn,
+                        &expression,
+                        &exclude,
+                        budget_chars - used,
+                    )?);
+                }
+                Ok(recalled)
             })
             .await
+    }
+
+    /// Remembers a fact (the same fact twice is kept once).
+    pub async fn add_fact(&self, text: &str, source: FactSource) -> Result<Fact, MemoryError> {
+        let text = facts::validate(text)?;
+        let (fact, added) = self
+            .db
+            .call(move |conn| -> Result<_, MemoryError> { Ok(facts::add(conn, &text, source)?) })
+            .await?;
+        if added {
+            self.bus.publish(Event::FactsChanged);
+        }
+        Ok(fact)
+    }
+
+    /// Every remembered fact, newest first.
+    pub async fn facts(&self) -> Result<Vec<Fact>, MemoryError> {
+        self.db
+            .call(|conn| -> Result<_, MemoryError> { Ok(facts::list(conn)?) })
+            .await
+    }
+
+    pub async fn delete_fact(&self, id: &str) -> Result<(), MemoryError> {
+        let id = id.to_owned();
+        let deleted = self
+            .db
+            .call({
+                let id = id.clone();
+                move |conn| -> Result<_, MemoryError> { Ok(facts::delete(conn, &id)?) }
+            })
+            .await?;
+        if !deleted {
+            return Err(MemoryError::NoFact(id));
+        }
+        self.bus.publish(Event::FactsChanged);
+        Ok(())
     }
 
     /// Messages that match every word of `query` (the last one as a prefix),

@@ -161,3 +161,52 @@ async fn a_stored_message_survives_reopening_the_file() {
     let memory = MemoryService::new(Database::open(&path).unwrap(), EventBus::new());
     assert_eq!(memory.messages(&id).await.unwrap()[0].content, "keep me");
 }
+
+#[tokio::test]
+async fn remembered_facts_are_kept_once_recalled_first_and_deleted_on_request() {
+    use jarvis_memory::{FactSource, RecallKind};
+    let (_dir, memory, bus) = service();
+    let mut events = bus.subscribe();
+    let fact = memory
+        .add_fact("  My dentist appointment is on Friday  ", FactSource::Chat)
+        .await
+        .unwrap();
+    assert_eq!(fact.text, "My dentist appointment is on Friday");
+    assert!(matches!(events.recv().await.unwrap(), Event::FactsChanged));
+    let again = memory
+        .add_fact("my dentist appointment is on friday", FactSource::Voice)
+        .await
+        .unwrap();
+    assert_eq!(again.id, fact.id, "the same fact is kept once");
+    assert!(matches!(
+        memory.add_fact("   ", FactSource::Ui).await,
+        Err(MemoryError::Invalid { field: "text", .. })
+    ));
+
+    // Recalled into any request, whatever its words, before messages.
+    let c = memory.create_conversation(None).await.unwrap();
+    memory
+        .append(&c.id, NewMessage::user("The telescope arrives on Tuesday"))
+        .await
+        .unwrap();
+    let recalled = memory
+        .recall("when does the telescope arrive", "other", 1600)
+        .await
+        .unwrap();
+    assert_eq!(recalled[0].kind, RecallKind::Fact);
+    assert_eq!(recalled[0].excerpt, "My dentist appointment is on Friday");
+    assert!(
+        recalled[1..]
+            .iter()
+            .any(|r| r.kind == RecallKind::Message && r.excerpt.contains("telescope"))
+    );
+    let only_facts = memory.recall("ok", "other", 1600).await.unwrap();
+    assert_eq!(only_facts.len(), 1);
+
+    memory.delete_fact(&fact.id).await.unwrap();
+    assert!(memory.facts().await.unwrap().is_empty());
+    assert!(matches!(
+        memory.delete_fact(&fact.id).await,
+        Err(MemoryError::NoFact(_))
+    ));
+}

@@ -9,7 +9,9 @@ use jarvis_ai::chat::{DetectedServer, ProviderCircuit, SendMessage, SendReceipt}
 use jarvis_ai::{NewProvider, Provider, ProviderPatch};
 use jarvis_app::Health;
 use jarvis_core::{ServerSettings, ServerView};
-use jarvis_memory::{Conversation, ConversationPatch, Message, NewConversation, SearchHit};
+use jarvis_memory::{
+    Conversation, ConversationPatch, Fact, FactSource, Message, NewConversation, NewFact, SearchHit,
+};
 
 use crate::ServerState;
 use crate::error::ApiError;
@@ -107,6 +109,8 @@ pub(crate) fn chat() -> Router<ServerState> {
         .route("/chat/{message_id}/stop", axum::routing::post(stop_message))
         .route("/search", get(search))
         .route("/export", get(export))
+        .route("/memory/facts", get(list_facts).post(add_fact))
+        .route("/memory/facts/{id}", axum::routing::delete(delete_fact))
 }
 
 async fn list_conversations(
@@ -211,4 +215,32 @@ async fn export(
     State(state): State<ServerState>,
 ) -> Result<Json<jarvis_memory::transfer::Export>, ApiError> {
     Ok(Json(state.app.memory.export().await?))
+}
+
+async fn list_facts(State(state): State<ServerState>) -> Result<Json<Vec<Fact>>, ApiError> {
+    Ok(Json(state.app.memory.facts().await?))
+}
+
+async fn add_fact(
+    State(state): State<ServerState>,
+    ValidJson(fact): ValidJson<NewFact>,
+) -> Result<(StatusCode, Json<Fact>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .app
+                .memory
+                .add_fact(&fact.text, FactSource::Api)
+                .await?,
+        ),
+    ))
+}
+
+async fn delete_fact(
+    State(state): State<ServerState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.memory.delete_fact(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

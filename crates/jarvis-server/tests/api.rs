@@ -579,3 +579,74 @@ async fn a_voice_trade_waits_for_confirmation_and_meets_the_kill_switch() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("id"))
     );
 }
+
+#[tokio::test]
+async fn facts_are_remembered_listed_and_deleted_by_api_and_by_voice() {
+    let api = api().await;
+    let (status, fact) = api
+        .json(
+            "POST",
+            "/api/v1/memory/facts",
+            json!({"text": "I take my coffee black"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{fact}");
+    assert_eq!(fact["source"], "api");
+    let (status, problem) = api
+        .json("POST", "/api/v1/memory/facts", json!({"text": ""}))
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("text"))
+    );
+
+    let (status, outcome) = api
+        .json(
+            "POST",
+            "/api/v1/voice/command",
+            json!({"text": "Remember that my dentist appointment is on Friday."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert_eq!(outcome["status"], "done");
+    assert!(
+        outcome["message"]
+            .as_str()
+            .unwrap()
+            .contains("dentist appointment is on Friday")
+    );
+
+    let (_, facts) = api.get("/api/v1/memory/facts").await;
+    let texts: Vec<&str> = facts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "my dentist appointment is on Friday",
+            "I take my coffee black"
+        ]
+    );
+    assert_eq!(facts[0]["source"], "voice");
+
+    let id = fact["id"].as_str().unwrap();
+    let (status, _, _) = api
+        .send(
+            api.request("DELETE", &format!("/api/v1/memory/facts/{id}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = api
+        .send(
+            api.request("DELETE", &format!("/api/v1/memory/facts/{id}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -11,6 +11,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/0005_trading.sql"),
     include_str!("../../../migrations/0006_builtin_model.sql"),
     include_str!("../../../migrations/0007_trading_broker.sql"),
+    include_str!("../../../migrations/0008_memory_facts.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

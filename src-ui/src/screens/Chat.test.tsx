@@ -225,7 +225,7 @@ describe("Chat · messages", () => {
             content: "Red.",
             provider: "Local",
             recalled: [
-              { message_id: "old1", conversation_id: "c0", conversation_title: "Mars talk", excerpt: "Mars is red <img src=x>" },
+              { kind: "message", message_id: "old1", conversation_id: "c0", conversation_title: "Mars talk", excerpt: "Mars is red <img src=x>" },
             ],
           }),
         ],

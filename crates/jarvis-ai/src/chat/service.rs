@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use jarvis_core::{ErrorKind, Event, EventBus, Problem, ProblemSource, Role};
 use jarvis_memory::{
-    Conversation, MemoryError, MemoryService, Message, MessageStatus, NewMessage, Recalled,
+    Conversation, MemoryError, MemoryService, Message, MessageStatus, NewMessage, RecallKind,
+    Recalled,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -25,16 +26,31 @@ use crate::providers::{Provider, ProviderError, ProviderKind, ProviderService};
 /// How much recalled text may go into one request (about 400 tokens).
 const RECALL_BUDGET_CHARS: usize = 1600;
 
-/// The system note that carries recalled memories to the model.
+/// The system note that carries recalled memories to the model: facts the
+/// user asked to keep, then notes from earlier conversations.
 fn recall_note(recalled: &[Recalled]) -> String {
-    let mut note = String::from(
-        "Notes from the user's earlier conversations with you, in case they help (ignore them if not):",
-    );
-    for memory in recalled {
-        note.push_str(&format!(
-            "\n- [{}] {}",
-            memory.conversation_title, memory.excerpt
-        ));
+    let (facts, notes): (Vec<&Recalled>, Vec<&Recalled>) =
+        recalled.iter().partition(|r| r.kind == RecallKind::Fact);
+    let mut note = String::new();
+    if !facts.is_empty() {
+        note.push_str("Facts the user asked you to remember:");
+        for fact in facts {
+            note.push_str(&format!("\n- {}", fact.excerpt));
+        }
+    }
+    if !notes.is_empty() {
+        if !note.is_empty() {
+            note.push_str("\n\n");
+        }
+        note.push_str(
+            "Notes from the user's earlier conversations with you, in case they help (ignore them if not):",
+        );
+        for memory in notes {
+            note.push_str(&format!(
+                "\n- [{}] {}",
+                memory.conversation_title, memory.excerpt
+            ));
+        }
     }
     note
 }
@@ -247,6 +263,13 @@ impl ChatService {
             .filter(|m| m.status != MessageStatus::Failed && !m.content.is_empty())
             .map(|m| ChatMessage::new(m.role, m.content))
             .collect();
+        // "Remember that …" pins a fact; the model still answers (and sees it).
+        if let Some(fact) = jarvis_memory::remembered(&text) {
+            self.inner
+                .memory
+                .add_fact(&fact, jarvis_memory::FactSource::Chat)
+                .await?;
+        }
         // Recall before storing the new message, so it cannot recall itself.
         let recalled = self
             .inner

@@ -163,3 +163,22 @@ pub async fn add_fact(backend: State<'_, Backend>, text: String) -> Reply<jarvis
 pub async fn delete_fact(backend: State<'_, Backend>, id: String) -> Reply<()> {
     Ok(backend.app()?.memory.delete_fact(&id).await?)
 }
+
+#[tauri::command]
+pub async fn list_api_keys(backend: State<'_, Backend>) -> Reply<Vec<jarvis_app::ApiKey>> {
+    Ok(backend.app()?.api_keys().await?)
+}
+
+/// The window is the owner: it may make and revoke keys.
+#[tauri::command]
+pub async fn create_api_key(
+    backend: State<'_, Backend>,
+    request: jarvis_app::NewApiKey,
+) -> Reply<jarvis_app::CreatedApiKey> {
+    Ok(backend.app()?.create_api_key(request).await?)
+}
+
+#[tauri::command]
+pub async fn revoke_api_key(backend: State<'_, Backend>, id: String) -> Reply<()> {
+    Ok(backend.app()?.revoke_api_key(&id).await?)
+}

@@ -5,6 +5,7 @@ prints one JSON line with what it saw, and exits non-zero on failure.
 """
 import json
 import os
+import urllib.request
 
 import openai
 
@@ -41,6 +42,18 @@ try:
 except openai.AuthenticationError:
     unauthorised = True
 
+# An API key made with the owner token works as the client's key too.
+made = urllib.request.Request(
+    os.environ["JARVIS_URL"] + "/api/v1/api-keys",
+    data=json.dumps({"name": "openai client test"}).encode(),
+    method="POST",
+    headers={"Authorization": "Bearer " + os.environ["JARVIS_TOKEN"], "Content-Type": "application/json"},
+)
+with urllib.request.urlopen(made) as response:
+    api_key = json.load(response)["key"]
+keyed = openai.OpenAI(base_url=os.environ["JARVIS_URL"] + "/v1", api_key=api_key)
+assert "jarvis" in [m.id for m in keyed.models.list()]
+
 print(json.dumps({
     "models": models,
     "text": text,
@@ -48,4 +61,5 @@ print(json.dumps({
     "streamed": pieces,
     "bad_model": bad_model,
     "unauthorised": unauthorised,
+    "api_key_works": True,
 }))

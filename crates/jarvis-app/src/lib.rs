@@ -2,6 +2,7 @@
 //! the event bus and every service exactly once; the desktop shell and
 //! `jarvisd` both start from it and only adapt its calls.
 
+mod api_keys;
 mod broker;
 mod builtin;
 mod config;
@@ -13,6 +14,7 @@ mod token;
 mod voice;
 mod voice_settings;
 
+pub use api_keys::{ApiKey, CreatedApiKey, KEY_PREFIX, NewApiKey};
 pub use broker::{BrokerKind, BrokerSettings, BrokerUpdate, SYNC_EVERY};
 pub use builtin::BUILTIN_MODEL_FILE;
 pub use config::{AppConfig, SecretsConfig, default_data_dir};
@@ -48,6 +50,8 @@ pub enum AppError {
     Invalid { field: &'static str, reason: String },
     #[error("{0}")]
     NotSupported(String),
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Trading(#[from] jarvis_trading::TradingError),
 }
@@ -61,6 +65,7 @@ impl ProblemSource for AppError {
             AppError::NotSupported(reason) => {
                 Problem::new(ErrorKind::NotSupported, "not_supported", reason)
             }
+            AppError::NotFound(reason) => Problem::new(ErrorKind::NotFound, "not_found", reason),
             AppError::Trading(e) => e.problem(),
         }
     }
@@ -81,6 +86,9 @@ pub struct App {
     listener: listen::Listener,
     /// Speech model downloads running now, by name.
     downloads: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Live API keys by hash, loaded on first use.
+    api_keys: api_keys::KeyIndex,
+    api_keys_loaded: std::sync::atomic::AtomicBool,
     server_runtime: Arc<dyn ServerRuntime>,
 }
 
@@ -117,6 +125,8 @@ impl App {
             pending: Default::default(),
             listener,
             downloads: Default::default(),
+            api_keys: Default::default(),
+            api_keys_loaded: Default::default(),
             server_runtime,
         }))
     }

@@ -365,7 +365,7 @@ impl App {
             _ => None,
         };
         let run = VoiceRun {
-            id: uuid_like(),
+            id: uuid::Uuid::new_v4().to_string(),
             at: Utc::now(),
             trigger,
             device: heard.device,
@@ -457,12 +457,6 @@ impl App {
         });
         true
     }
-}
-
-fn uuid_like() -> String {
-    use rand::Rng;
-    let bytes: [u8; 16] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The audio thread: owns the recorder and the model.

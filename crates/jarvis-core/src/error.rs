@@ -16,6 +16,9 @@ pub enum ErrorKind {
     Invalid,
     /// No credential, or a wrong one (401).
     Unauthorized,
+    /// A valid credential that may not do this (403), e.g. an API key
+    /// managing API keys.
+    Forbidden,
     /// The thing asked for does not exist (404).
     NotFound,
     /// The request clashes with existing state, e.g. a duplicate name (409).

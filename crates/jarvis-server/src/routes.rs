@@ -7,13 +7,14 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use jarvis_ai::chat::{DetectedServer, ProviderCircuit, SendMessage, SendReceipt};
 use jarvis_ai::{NewProvider, Provider, ProviderPatch};
-use jarvis_app::Health;
+use jarvis_app::{ApiKey, CreatedApiKey, Health, NewApiKey};
 use jarvis_core::{ServerSettings, ServerView};
 use jarvis_memory::{
     Conversation, ConversationPatch, Fact, FactSource, Message, NewConversation, NewFact, SearchHit,
 };
 
 use crate::ServerState;
+use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::ValidJson;
 
@@ -109,6 +110,8 @@ pub(crate) fn chat() -> Router<ServerState> {
         .route("/chat/{message_id}/stop", axum::routing::post(stop_message))
         .route("/search", get(search))
         .route("/export", get(export))
+        .route("/api-keys", get(list_api_keys).post(create_api_key))
+        .route("/api-keys/{id}", axum::routing::delete(revoke_api_key))
         .route("/memory/facts", get(list_facts).post(add_fact))
         .route("/memory/facts/{id}", axum::routing::delete(delete_fact))
 }
@@ -242,5 +245,35 @@ async fn delete_fact(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.app.memory.delete_fact(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_api_keys(
+    State(state): State<ServerState>,
+    axum::Extension(who): axum::Extension<Principal>,
+) -> Result<Json<Vec<ApiKey>>, ApiError> {
+    who.require_owner()?;
+    Ok(Json(state.app.api_keys().await?))
+}
+
+async fn create_api_key(
+    State(state): State<ServerState>,
+    axum::Extension(who): axum::Extension<Principal>,
+    ValidJson(request): ValidJson<NewApiKey>,
+) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
+    who.require_owner()?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.app.create_api_key(request).await?),
+    ))
+}
+
+async fn revoke_api_key(
+    State(state): State<ServerState>,
+    axum::Extension(who): axum::Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    who.require_owner()?;
+    state.app.revoke_api_key(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -650,3 +650,99 @@ async fn facts_are_remembered_listed_and_deleted_by_api_and_by_voice() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn api_keys_open_the_api_but_only_the_owner_manages_them() {
+    let api = api().await;
+    let (status, created) = api
+        .json("POST", "/api/v1/api-keys", json!({"name": "my script"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("jv_") && key.len() > 40);
+    let (status, problem) = api
+        .json("POST", "/api/v1/api-keys", json!({"name": "My Script"}))
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name"))
+    );
+    let (status, problem) = api
+        .json("POST", "/api/v1/api-keys", json!({"name": "  "}))
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name"))
+    );
+
+    let with_key = |method: &str, uri: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "127.0.0.1:7878")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+    };
+    let (status, _, _) = api
+        .send(with_key("GET", "/v1/models").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an API key opens the OpenAI-compatible API"
+    );
+    let (status, _, _) = api
+        .send(
+            with_key("GET", "/api/v1/conversations")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "and the rest of the API");
+    let (status, _, body) = api
+        .send(
+            with_key("GET", "/api/v1/api-keys")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+
+    let (_, keys) = api.get("/api/v1/api-keys").await;
+    assert_eq!(keys[0]["name"], "my script");
+    assert!(key.starts_with(keys[0]["prefix"].as_str().unwrap()));
+    assert!(
+        !keys.to_string().contains(&key),
+        "the list never shows the key"
+    );
+    let db = std::fs::read(api.profile.dir.path().join("jarvis.db")).unwrap();
+    let wal = std::fs::read(api.profile.dir.path().join("jarvis.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "only its hash is stored"
+        );
+    }
+
+    let id = keys[0]["id"].as_str().unwrap();
+    let (status, _, _) = api
+        .send(
+            api.request("DELETE", &format!("/api/v1/api-keys/{id}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = api
+        .send(with_key("GET", "/v1/models").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a revoked key opens nothing"
+    );
+}

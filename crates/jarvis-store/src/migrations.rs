@@ -12,6 +12,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/0006_builtin_model.sql"),
     include_str!("../../../migrations/0007_trading_broker.sql"),
     include_str!("../../../migrations/0008_memory_facts.sql"),
+    include_str!("../../../migrations/0009_api_keys.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

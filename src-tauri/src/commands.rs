@@ -182,3 +182,11 @@ pub async fn create_api_key(
 pub async fn revoke_api_key(backend: State<'_, Backend>, id: String) -> Reply<()> {
     Ok(backend.app()?.revoke_api_key(&id).await?)
 }
+
+#[tauri::command]
+pub async fn regenerate_message(
+    backend: State<'_, Backend>,
+    request: jarvis_ai::chat::Regenerate,
+) -> Reply<SendReceipt> {
+    Ok(backend.app()?.chat.regenerate(request).await?)
+}

@@ -87,6 +87,7 @@ fn main() -> anyhow::Result<()> {
             commands::list_messages,
             commands::send_message,
             commands::stop_message,
+            commands::regenerate_message,
             commands::provider_circuits,
             commands::search_messages,
             commands::detect_local_servers,

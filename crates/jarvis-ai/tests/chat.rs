@@ -316,3 +316,63 @@ async fn earlier_conversations_are_recalled_into_the_context_and_recorded() {
         .unwrap();
     assert!(answer.recalled.is_empty());
 }
+
+#[tokio::test]
+async fn regenerate_replaces_the_last_answer_with_a_new_one() {
+    let mut f = fixture();
+    let server = FakeServer::start(vec![
+        sse_response(OPENAI_EVENTS, Duration::from_millis(1)),
+        sse_response(OPENAI_EVENTS, Duration::from_millis(1)),
+    ])
+    .await;
+    add(&f, "Local", ProviderKind::Openai, &server.url).await;
+    let first = f.chat.send(send("What colour is Mars?")).await.unwrap();
+    until_finished(&mut f.events, &first.assistant_message_id).await;
+
+    let again = f
+        .chat
+        .regenerate(jarvis_ai::chat::Regenerate {
+            conversation_id: first.conversation.id.clone(),
+            provider_id: None,
+        })
+        .await
+        .unwrap();
+    assert_ne!(again.assistant_message_id, first.assistant_message_id);
+    assert_eq!(again.user_message.content, "What colour is Mars?");
+    until_finished(&mut f.events, &again.assistant_message_id).await;
+    let messages = f.memory.messages(&first.conversation.id).await.unwrap();
+    let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            first.user_message.id.as_str(),
+            again.assistant_message_id.as_str()
+        ]
+    );
+    // The provider was asked the question again, without the old answer.
+    let body = server.last_request();
+    assert!(
+        body.contains("What colour is Mars?") && !body.contains("Mars is red."),
+        "{body}"
+    );
+
+    let empty = f.memory.create_conversation(None).await.unwrap();
+    let err = f
+        .chat
+        .regenerate(jarvis_ai::chat::Regenerate {
+            conversation_id: empty.id,
+            provider_id: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChatError::Invalid {
+                field: "conversation_id",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

@@ -216,6 +216,41 @@ impl MemoryService {
             .await
     }
 
+    /// Removes a conversation's last message if it is the assistant's (to
+    /// answer again); returns it, or `None` when the last one is not an answer.
+    pub async fn remove_last_answer(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Option<Message>, MemoryError> {
+        let id = conversation_id.to_owned();
+        let removed = self
+            .db
+            .call(move |conn| -> Result<_, MemoryError> {
+                let tx = conn.transaction()?;
+                find(&tx, &id)?;
+                let last = tx
+                    .query_row(
+                        &format!(
+                            "SELECT {MESSAGE} FROM messages WHERE conversation_id = ?1 ORDER BY seq DESC LIMIT 1"
+                        ),
+                        [&id],
+                        message,
+                    )
+                    .optional()?;
+                let Some(last) = last.filter(|m| m.role == Role::Assistant) else {
+                    return Ok(None);
+                };
+                tx.execute("DELETE FROM messages WHERE id = ?1", [&last.id])?;
+                tx.commit()?;
+                Ok(Some(last))
+            })
+            .await?;
+        if removed.is_some() {
+            self.bus.publish(Event::ConversationsChanged);
+        }
+        Ok(removed)
+    }
+
     /// Stores a message (committed when this returns). The first user message
     /// of an untitled conversation names it.
     pub async fn append(

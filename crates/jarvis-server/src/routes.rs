@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
-use jarvis_ai::chat::{DetectedServer, ProviderCircuit, SendMessage, SendReceipt};
+use jarvis_ai::chat::{DetectedServer, ProviderCircuit, Regenerate, SendMessage, SendReceipt};
 use jarvis_ai::{NewProvider, Provider, ProviderPatch};
 use jarvis_app::{ApiKey, CreatedApiKey, Health, NewApiKey};
 use jarvis_core::{ServerSettings, ServerView};
@@ -107,6 +107,7 @@ pub(crate) fn chat() -> Router<ServerState> {
         .route("/conversations/{id}/messages", get(list_messages))
         .route("/chat", axum::routing::post(send_message))
         .route("/chat/circuits", get(circuits))
+        .route("/chat/regenerate", axum::routing::post(regenerate))
         .route("/chat/{message_id}/stop", axum::routing::post(stop_message))
         .route("/search", get(search))
         .route("/export", get(export))
@@ -276,4 +277,14 @@ async fn revoke_api_key(
     who.require_owner()?;
     state.app.revoke_api_key(&id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn regenerate(
+    State(state): State<ServerState>,
+    ValidJson(request): ValidJson<Regenerate>,
+) -> Result<(StatusCode, Json<SendReceipt>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.app.chat.regenerate(request).await?),
+    ))
 }

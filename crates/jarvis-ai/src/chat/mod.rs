@@ -19,7 +19,8 @@ pub use gemini::GeminiProvider;
 pub use local::LocalProvider;
 pub use openai::OpenAiProvider;
 pub use service::{
-    CHAIN_MODEL, ChatError, ChatService, Completion, ProviderCircuit, SendMessage, SendReceipt,
+    CHAIN_MODEL, ChatError, ChatService, Completion, ProviderCircuit, Regenerate, SendMessage,
+    SendReceipt,
 };
 
 use std::pin::Pin;

@@ -73,6 +73,18 @@ pub struct SendMessage {
     pub provider_id: Option<String>,
 }
 
+/// `POST /api/v1/chat/regenerate`: answer the last question again.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct Regenerate {
+    pub conversation_id: String,
+    /// Ask this provider first this time.
+    #[serde(default)]
+    #[ts(optional)]
+    pub provider_id: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct SendReceipt {
@@ -238,18 +250,9 @@ impl ChatService {
                 reason: format!("must be at most {MAX_TEXT_CHARS} characters"),
             });
         }
-        let mut providers = self.inner.providers.list().await?;
-        if providers.is_empty() {
-            return Err(ChatError::NoProvider);
-        }
-        if let Some(first) = &request.provider_id {
-            let index = providers
-                .iter()
-                .position(|p| &p.id == first)
-                .ok_or_else(|| ProviderError::NotFound(first.clone()))?;
-            let chosen = providers.remove(index);
-            providers.insert(0, chosen);
-        }
+        let providers = self
+            .ordered_providers(request.provider_id.as_deref())
+            .await?;
         let conversation = match &request.conversation_id {
             Some(id) => self.inner.memory.conversation(id).await?,
             None => self.inner.memory.create_conversation(None).await?,
@@ -285,8 +288,116 @@ impl ChatService {
             .append(&conversation.id, NewMessage::user(text.clone()))
             .await?;
         history.push(ChatMessage::new(Role::User, text));
+        let assistant_message_id = self
+            .start_answer(&conversation.id, &providers, history, recalled)
+            .await;
+        let conversation = self.inner.memory.conversation(&conversation.id).await?;
+        Ok(SendReceipt {
+            conversation,
+            user_message,
+            assistant_message_id,
+        })
+    }
 
-        let chain = self.chain(&providers, &history).await;
+    /// Answers a conversation's last question again: its last answer is
+    /// replaced by a new one (from `provider_id` first, when given).
+    pub async fn regenerate(&self, request: Regenerate) -> Result<SendReceipt, ChatError> {
+        let providers = self
+            .ordered_providers(request.provider_id.as_deref())
+            .await?;
+        let messages = self.inner.memory.messages(&request.conversation_id).await?;
+        if let Some(last) = messages.last()
+            && self
+                .inner
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains_key(&last.id)
+        {
+            return Err(ChatError::Invalid {
+                field: "conversation_id",
+                reason: "the answer is still being written: stop it first".into(),
+            });
+        }
+        let Some(question) = messages
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::User)
+            .cloned()
+        else {
+            return Err(ChatError::Invalid {
+                field: "conversation_id",
+                reason: "the conversation has no question to answer again".into(),
+            });
+        };
+        self.inner
+            .memory
+            .remove_last_answer(&request.conversation_id)
+            .await?;
+        let history: Vec<ChatMessage> = self
+            .inner
+            .memory
+            .messages(&request.conversation_id)
+            .await?
+            .into_iter()
+            .filter(|m| m.status != MessageStatus::Failed && !m.content.is_empty())
+            .map(|m| ChatMessage::new(m.role, m.content))
+            .collect();
+        let recalled = self
+            .inner
+            .memory
+            .recall(
+                &question.content,
+                &request.conversation_id,
+                RECALL_BUDGET_CHARS,
+            )
+            .await?;
+        let mut history = history;
+        if !recalled.is_empty() {
+            history.insert(0, ChatMessage::new(Role::System, recall_note(&recalled)));
+        }
+        let assistant_message_id = self
+            .start_answer(&request.conversation_id, &providers, history, recalled)
+            .await;
+        let conversation = self
+            .inner
+            .memory
+            .conversation(&request.conversation_id)
+            .await?;
+        Ok(SendReceipt {
+            conversation,
+            user_message: question,
+            assistant_message_id,
+        })
+    }
+
+    /// The configured providers, `first` moved to the front.
+    async fn ordered_providers(&self, first: Option<&str>) -> Result<Vec<Provider>, ChatError> {
+        let mut providers = self.inner.providers.list().await?;
+        if providers.is_empty() {
+            return Err(ChatError::NoProvider);
+        }
+        if let Some(first) = first {
+            let index = providers
+                .iter()
+                .position(|p| p.id == first)
+                .ok_or_else(|| ProviderError::NotFound(first.to_owned()))?;
+            let chosen = providers.remove(index);
+            providers.insert(0, chosen);
+        }
+        Ok(providers)
+    }
+
+    /// Starts streaming an answer to `history` in the background; returns
+    /// the id the answer will have.
+    async fn start_answer(
+        &self,
+        conversation_id: &str,
+        providers: &[Provider],
+        history: Vec<ChatMessage>,
+        recalled: Vec<Recalled>,
+    ) -> String {
+        let chain = self.chain(providers, &history).await;
         let assistant_message_id = uuid::Uuid::new_v4().to_string();
         let (stop, stopped) = oneshot::channel();
         self.inner
@@ -295,18 +406,14 @@ impl ChatService {
             .unwrap_or_else(|p| p.into_inner())
             .insert(assistant_message_id.clone(), stop);
         let service = self.clone();
-        let (conversation_id, message_id) = (conversation.id.clone(), assistant_message_id.clone());
+        let (conversation_id, message_id) =
+            (conversation_id.to_owned(), assistant_message_id.clone());
         tokio::spawn(async move {
             service
                 .answer(conversation_id, message_id, chain, recalled, stopped)
                 .await;
         });
-        let conversation = self.inner.memory.conversation(&conversation.id).await?;
-        Ok(SendReceipt {
-            conversation,
-            user_message,
-            assistant_message_id,
-        })
+        assistant_message_id
     }
 
     /// The models a configured provider offers, from its models endpoint.

@@ -11,6 +11,7 @@ mod listen;
 mod server;
 mod speech_models;
 mod token;
+mod tts;
 mod voice;
 mod voice_settings;
 

@@ -159,7 +159,7 @@ pub struct Listener {
     commands: Mutex<mpsc::Sender<Command>>,
     status: Arc<Mutex<ListenStatus>>,
     history: Mutex<VecDeque<VoiceRun>>,
-    speech: Arc<Mutex<Option<std::process::Child>>>,
+    speech: Arc<Mutex<Option<crate::tts::Speech>>>,
     bus: EventBus,
 }
 
@@ -216,9 +216,8 @@ impl Listener {
 
     /// Stops a reply being read aloud (the next press interrupts it).
     fn hush(&self) {
-        if let Some(mut child) = lock(&self.speech).take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(mut speech) = lock(&self.speech).take() {
+            speech.stop();
         }
     }
 }
@@ -408,24 +407,18 @@ impl App {
         lock(&self.listener.history).iter().cloned().collect()
     }
 
-    /// Reads `text` aloud with espeak-ng; false when it is not installed or
-    /// cannot start. The state is `speaking` until it ends or is hushed.
+    /// Reads `text` aloud (Piper where installed, else espeak-ng); false
+    /// when neither can start. The state is `speaking` until it ends or the
+    /// next press hushes it.
     fn speak(&self, text: &str) -> bool {
-        let child = std::process::Command::new("espeak-ng")
-            .args(["-s", "170", "--"])
-            .arg(text)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        let child = match child {
-            Ok(c) => c,
+        let speech = match crate::tts::Speech::start(text, &self.models_dir()) {
+            Ok(s) => s,
             Err(e) => {
-                tracing::debug!(error = %e, "espeak-ng not available: replies are not spoken");
+                tracing::debug!(error = %e, "no text-to-speech engine: replies are not spoken");
                 return false;
             }
         };
-        *lock(&self.listener.speech) = Some(child);
+        *lock(&self.listener.speech) = Some(speech);
         self.listener.set_state(ListenState::Speaking, None);
         let speech = self.listener.speech.clone();
         let status = self.listener.status.clone();
@@ -435,7 +428,7 @@ impl App {
                 std::thread::sleep(Duration::from_millis(100));
                 let mut guard = lock(&speech);
                 let finished = match guard.as_mut() {
-                    Some(child) => !matches!(child.try_wait(), Ok(None)),
+                    Some(speech) => speech.finished(),
                     None => true, // hushed by the next press
                 };
                 if finished {
@@ -504,6 +497,10 @@ fn audio_thread(commands: mpsc::Receiver<Command>, bus: EventBus) {
                     continue;
                 };
                 let heard = hear(r, started, &path, &mut model, &options);
+                if heard.is_err() {
+                    // The device may be gone (unplugged): reopen on the next press.
+                    recorder = None;
+                }
                 let _ = reply.send(heard);
             }
             Ok(Command::Warm { model: path }) => {

@@ -79,7 +79,7 @@ describe("Shell", () => {
     window.location.hash = "#/voice";
     const { unmount } = render(<Shell backend={backend} />);
     expect(heading().textContent).toBe("Voice");
-    expect(screen.getByText(/Push-to-talk and the microphone are not built yet/)).toBeTruthy();
+    expect(screen.getByTestId("ptt-button")).toBeTruthy();
     unmount();
     window.location.hash = "#/nope";
     render(<Shell backend={backend} />);

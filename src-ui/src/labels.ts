@@ -1,6 +1,12 @@
 import type { BrokerKind } from "./bindings/BrokerKind";
 import type { ComponentStatus } from "./bindings/ComponentStatus";
 import type { FeedTimeframe } from "./bindings/FeedTimeframe";
+import type { HotkeyMode } from "./bindings/HotkeyMode";
+import type { Intent } from "./bindings/Intent";
+import type { IntentQuery } from "./bindings/IntentQuery";
+import type { ListenState } from "./bindings/ListenState";
+import type { ListenTimings } from "./bindings/ListenTimings";
+import type { ListenTrigger } from "./bindings/ListenTrigger";
 import type { ProviderKind } from "./bindings/ProviderKind";
 import type { SecretBackend } from "./bindings/SecretBackend";
 import type { ServerManager } from "./bindings/ServerManager";
@@ -94,3 +100,95 @@ export const FEED_DEFAULT_SYMBOLS: Record<LiveBrokerKind, string> = {
   alpaca: "AAPL",
   binance: "BTCUSDT",
 };
+
+// ---------- voice ----------
+
+/** What push-to-talk is doing, as the Voice screen says it. */
+export const LISTEN_STATE_LABELS: Record<ListenState, string> = {
+  idle: "Ready",
+  listening: "Listening…",
+  transcribing: "Working out what you said…",
+  speaking: "Speaking the reply…",
+};
+
+/** A listen state's words; unknown states as sent. */
+export function listenStateLabel(state: string): string {
+  return (LISTEN_STATE_LABELS as Record<string, string>)[state] ?? state;
+}
+
+export const LISTEN_TRIGGER_LABELS: Record<ListenTrigger, string> = {
+  hotkey: "hotkey",
+  tray: "tray",
+  ui: "button",
+  api: "API",
+};
+
+export function listenTriggerLabel(trigger: string): string {
+  return (LISTEN_TRIGGER_LABELS as Record<string, string>)[trigger] ?? trigger;
+}
+
+export const HOTKEY_MODES: readonly HotkeyMode[] = ["hold", "toggle"];
+
+export const HOTKEY_MODE_LABELS: Record<HotkeyMode, { label: string; description: string }> = {
+  hold: { label: "Hold to talk", description: "Hold the hotkey while you speak; Jarvis acts when you let go." },
+  toggle: { label: "Press to start, press to stop", description: "Press the hotkey once to start listening and again to stop." },
+};
+
+/** The stages after key-up, in the order they run (key-up → text is shown first, on its own). */
+export const LATENCY_STAGES: readonly { key: Exclude<keyof ListenTimings, "key_up_to_text" | "capture">; label: string }[] = [
+  { key: "resample", label: "Resample" },
+  { key: "vad", label: "Silence trim" },
+  { key: "model_load", label: "Model load" },
+  { key: "transcribe", label: "Transcribe" },
+  { key: "intent", label: "Intent" },
+  { key: "act", label: "Act" },
+];
+
+/** Milliseconds, rounded: "420 ms", "1,250 ms". */
+export function formatMs(ms: number): string {
+  return `${Math.round(ms).toLocaleString("en-US")} ms`;
+}
+
+/** A file size: "75 MB", "1.5 GB", "512 kB". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  if (bytes >= 1e6) return `${Math.round(bytes / 1e6)} MB`;
+  if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} kB`;
+  return `${bytes} B`;
+}
+
+const QUERY_LABELS: Record<IntentQuery, string> = {
+  pnl: "profit and loss",
+  positions: "open positions",
+  cash: "cash",
+};
+
+/** A command as a sentence: "Buy 10 AAPL at market", "Open the Trading screen". */
+export function describeIntent(intent: Intent): string {
+  switch (intent.kind) {
+    case "trade": {
+      const side = intent.side === "buy" ? "Buy" : "Sell";
+      const price = intent.order_type === "limit" && intent.limit_price ? `limit ${intent.limit_price}` : "market";
+      return `${side} ${intent.qty} ${intent.symbol} at ${price}`;
+    }
+    case "cancel_all":
+      return "Cancel all open orders";
+    case "kill_switch":
+      return intent.engaged ? "Engage the kill switch" : "Release the kill switch";
+    case "query":
+      return `Tell me my ${QUERY_LABELS[intent.what] ?? intent.what}`;
+    case "navigate": {
+      const name = intent.screen.charAt(0).toUpperCase() + intent.screen.slice(1);
+      return `Open the ${name} screen`;
+    }
+    case "remember":
+      return `Remember that ${intent.text}`;
+    case "backtest":
+      return `Backtest ${intent.strategy}${intent.symbol ? ` on ${intent.symbol}` : ""}`;
+    case "chat":
+      return `Ask: ${intent.text}`;
+    default:
+      // A newer server may know more kinds than this UI.
+      return JSON.stringify(intent as unknown);
+  }
+}

@@ -73,4 +73,36 @@ describe("parseEvent", () => {
     expect(parseEvent({ type: "market_bar", symbol: "AAPL", time: 1.5, open: "1", high: "2", low: "0", close: "1", volume: "1" })).toBeNull();
     expect(parseEvent({ type: "replay_changed", symbol: "AAPL", running: "no" })).toBeNull();
   });
+
+  it("accepts the voice events", () => {
+    expect(parseEvent({ type: "facts_changed" })).toEqual({ type: "facts_changed" });
+    expect(parseEvent({ type: "voice_state", state: "listening", trigger: "hotkey" })).toEqual({
+      type: "voice_state",
+      state: "listening",
+      trigger: "hotkey",
+    });
+    expect(parseEvent({ type: "voice_state", state: "idle", trigger: null })).toEqual({ type: "voice_state", state: "idle", trigger: null });
+    expect(parseEvent({ type: "voice_state", state: "idle" })).toEqual({ type: "voice_state", state: "idle", trigger: null });
+    expect(parseEvent({ type: "voice_level", level: 0.42 })).toEqual({ type: "voice_level", level: 0.42 });
+    expect(parseEvent({ type: "voice_finished", run_id: "r1" })).toEqual({ type: "voice_finished", run_id: "r1" });
+    expect(parseEvent({ type: "voice_settings_changed" })).toEqual({ type: "voice_settings_changed" });
+    const progress = { name: "base.en", received: 1024, total: 4096, done: false, error: null };
+    expect(parseEvent({ type: "voice_model_progress", ...progress })).toEqual({ type: "voice_model_progress", ...progress });
+    expect(parseEvent({ type: "voice_model_progress", ...progress, done: true, error: "checksum mismatch" })).toEqual({
+      type: "voice_model_progress",
+      ...progress,
+      done: true,
+      error: "checksum mismatch",
+    });
+  });
+
+  it("drops malformed voice events", () => {
+    expect(parseEvent({ type: "voice_state", trigger: "ui" })).toBeNull();
+    expect(parseEvent({ type: "voice_state", state: "idle", trigger: 3 })).toBeNull();
+    expect(parseEvent({ type: "voice_level", level: "0.5" })).toBeNull();
+    expect(parseEvent({ type: "voice_level", level: Number.NaN })).toBeNull();
+    expect(parseEvent({ type: "voice_finished" })).toBeNull();
+    expect(parseEvent({ type: "voice_model_progress", name: "base.en", received: "1", total: 2, done: false, error: null })).toBeNull();
+    expect(parseEvent({ type: "voice_model_progress", name: "base.en", received: 1, total: 2, error: null })).toBeNull();
+  });
 });

@@ -14,6 +14,8 @@ function isServerStatus(v: unknown): v is ServerStatus {
 
 const isString = (v: unknown): v is string => typeof v === "string";
 const isInteger = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isOptString = (v: unknown): v is string | null | undefined => v === null || v === undefined || typeof v === "string";
 const allStrings = (o: Record<string, unknown>, keys: readonly string[]) => keys.every((k) => isString(o[k]));
 
 /**
@@ -31,6 +33,8 @@ export function parseEvent(v: unknown): JarvisEvent | null {
       return { type: "providers_changed" };
     case "conversations_changed":
       return { type: "conversations_changed" };
+    case "facts_changed":
+      return { type: "facts_changed" };
     case "server_changed":
       return isServerStatus(o.status) ? { type: "server_changed", status: { ...o.status, error: o.status.error ?? null } } : null;
     case "chat_started":
@@ -82,6 +86,18 @@ export function parseEvent(v: unknown): JarvisEvent | null {
     case "replay_changed":
       return isString(o.symbol) && typeof o.running === "boolean"
         ? { type: "replay_changed", symbol: o.symbol, running: o.running }
+        : null;
+    case "voice_state":
+      return isString(o.state) && isOptString(o.trigger) ? { type: "voice_state", state: o.state, trigger: o.trigger ?? null } : null;
+    case "voice_level":
+      return isNumber(o.level) ? { type: "voice_level", level: o.level } : null;
+    case "voice_finished":
+      return isString(o.run_id) ? { type: "voice_finished", run_id: o.run_id } : null;
+    case "voice_settings_changed":
+      return { type: "voice_settings_changed" };
+    case "voice_model_progress":
+      return isString(o.name) && isNumber(o.received) && isNumber(o.total) && typeof o.done === "boolean" && isOptString(o.error)
+        ? { type: "voice_model_progress", name: o.name, received: o.received, total: o.total, done: o.done, error: o.error ?? null }
         : null;
     default:
       return null;

@@ -431,3 +431,67 @@ describe("HTTP transport · trading, market data and backtests", () => {
     expect(err).toMatchObject({ code: "invalid_field", field: "csv", message: "line 3: Close: not a number" });
   });
 });
+
+describe("HTTP transport · push-to-talk, voice settings and speech models", () => {
+  const ok = (body: unknown = {}) => jsonResponse(200, body);
+  const calls = (fetchFn: ReturnType<typeof stubFetch>) =>
+    fetchFn.mock.calls.map(([url, init]) => [init?.method, url, init?.body === undefined ? undefined : JSON.parse(init.body as string)]);
+  const settings = { hotkey: "Ctrl+Alt+Space", mode: "hold", device: null, model: null, speak_replies: true } as const;
+
+  it("calls the documented routes with the documented bodies", async () => {
+    const model = { name: "base.en", file: "ggml-base.en.bin", size_bytes: 147951465, installed: false, path: "/m/ggml-base.en.bin", active: false, url: "https://x/ggml-base.en.bin", sha256: null };
+    const fetchFn = stubFetch(
+      ok({ state: "idle" }),
+      ok({ state: "listening" }),
+      ok({ id: "r1" }),
+      ok({ state: "listening" }),
+      ok([{ id: "r1" }]),
+      ok(["Built-in Audio", "USB Mic"]),
+      ok(settings),
+      ok(settings),
+      ok([model]),
+      jsonResponse(202, model),
+      ok({ ...model, name: "mine.bin", installed: true }),
+    );
+    const b = createHttpBackend({ token: "t" });
+    await expect(b.voiceStatus()).resolves.toEqual({ state: "idle" });
+    await b.listenStart();
+    await expect(b.listenStop()).resolves.toEqual({ id: "r1" });
+    await b.listenToggle();
+    await expect(b.voiceHistory()).resolves.toEqual([{ id: "r1" }]);
+    await expect(b.voiceDevices()).resolves.toEqual(["Built-in Audio", "USB Mic"]);
+    await expect(b.getVoiceSettings()).resolves.toEqual(settings);
+    await b.setVoiceSettings(settings);
+    await expect(b.listSpeechModels()).resolves.toEqual([model]);
+    await expect(b.downloadSpeechModel("base.en")).resolves.toEqual(model);
+    await expect(b.importSpeechModel("/home/me/mine.bin")).resolves.toMatchObject({ installed: true });
+    expect(calls(fetchFn)).toEqual([
+      ["GET", "/api/v1/voice/status", undefined],
+      ["POST", "/api/v1/voice/listen/start", { trigger: "ui" }],
+      ["POST", "/api/v1/voice/listen/stop", {}],
+      ["POST", "/api/v1/voice/listen/toggle", { trigger: "ui" }],
+      ["GET", "/api/v1/voice/history", undefined],
+      ["GET", "/api/v1/voice/devices", undefined],
+      ["GET", "/api/v1/voice/settings", undefined],
+      ["PUT", "/api/v1/voice/settings", settings],
+      ["GET", "/api/v1/voice/models", undefined],
+      ["POST", "/api/v1/voice/models/download", { name: "base.en" }],
+      ["POST", "/api/v1/voice/models/import", { path: "/home/me/mine.bin" }],
+    ]);
+    for (const [, init] of fetchFn.mock.calls) expect((init?.headers as Record<string, string>).Authorization).toBe("Bearer t");
+  });
+
+  it("passes refusals through: no sound, a bad hotkey, a bad import path", async () => {
+    stubFetch(
+      jsonResponse(409, { code: "not_supported", message: "no sound system: ALSA found no card" }),
+      jsonResponse(422, { code: "invalid_field", message: "hotkey: unknown key 'Spcae'", field: "hotkey" }),
+      jsonResponse(422, { code: "invalid_field", message: "path: not a whisper model", field: "path" }),
+    );
+    const b = createHttpBackend({ token: "t" });
+    await expect(b.voiceDevices()).rejects.toMatchObject({ code: "not_supported", message: "no sound system: ALSA found no card" });
+    const err = await b.setVoiceSettings({ ...settings, hotkey: "Ctrl+Spcae" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ field: "hotkey" });
+    await expect(b.importSpeechModel("/tmp/x.txt")).rejects.toMatchObject({ field: "path", message: "path: not a whisper model" });
+  });
+});

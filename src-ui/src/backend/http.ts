@@ -13,6 +13,7 @@ import type { Event as JarvisEvent } from "../bindings/Event";
 import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
+import type { ListenStatus } from "../bindings/ListenStatus";
 import type { Message } from "../bindings/Message";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
@@ -31,8 +32,11 @@ import type { SendMessage } from "../bindings/SendMessage";
 import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
+import type { SpeechModel } from "../bindings/SpeechModel";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
+import type { VoiceRun } from "../bindings/VoiceRun";
+import type { VoiceSettings } from "../bindings/VoiceSettings";
 import { BackendError, isApiError } from "./errors";
 import { parseEvent } from "./events";
 import type { Backend, CancelledOrders, StreamState } from "./types";
@@ -251,6 +255,17 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     voiceCommand: (text: string) => request<VoiceOutcome>("POST", "/api/v1/voice/command", { text }),
     voiceConfirm: (id: string) =>
       request<VoiceOutcome>("POST", `/api/v1/voice/confirm/${encodeURIComponent(id)}`, {}),
+    voiceStatus: () => request<ListenStatus>("GET", "/api/v1/voice/status"),
+    listenStart: () => request<ListenStatus>("POST", "/api/v1/voice/listen/start", { trigger: "ui" }),
+    listenStop: () => request<VoiceRun>("POST", "/api/v1/voice/listen/stop", {}),
+    listenToggle: () => request<ListenStatus>("POST", "/api/v1/voice/listen/toggle", { trigger: "ui" }),
+    voiceHistory: () => request<VoiceRun[]>("GET", "/api/v1/voice/history"),
+    voiceDevices: () => request<string[]>("GET", "/api/v1/voice/devices"),
+    getVoiceSettings: () => request<VoiceSettings>("GET", "/api/v1/voice/settings"),
+    setVoiceSettings: (settings: VoiceSettings) => request<VoiceSettings>("PUT", "/api/v1/voice/settings", settings),
+    listSpeechModels: () => request<SpeechModel[]>("GET", "/api/v1/voice/models"),
+    downloadSpeechModel: (name: string) => request<SpeechModel>("POST", "/api/v1/voice/models/download", { name }),
+    importSpeechModel: (path: string) => request<SpeechModel>("POST", "/api/v1/voice/models/import", { path }),
     subscribe,
   };
 }

@@ -144,6 +144,45 @@ describe("Tauri transport", () => {
     ]);
   });
 
+  it("invokes the push-to-talk, voice settings and speech model commands with the documented argument names", async () => {
+    invoke.mockResolvedValue(undefined);
+    const b = createTauriBackend();
+    const settings = { hotkey: "Ctrl+Alt+Space", mode: "toggle" as const, device: "USB Mic", model: "/m/ggml-base.en.bin", speak_replies: false };
+    await b.voiceStatus();
+    await b.listenStart();
+    await b.listenStop();
+    await b.listenToggle();
+    await b.voiceHistory();
+    await b.voiceDevices();
+    await b.getVoiceSettings();
+    await b.setVoiceSettings(settings);
+    await b.listSpeechModels();
+    await b.downloadSpeechModel("base.en");
+    await b.importSpeechModel("/home/me/ggml-small.bin");
+    expect(invoke.mock.calls).toEqual([
+      ["voice_status", undefined],
+      ["listen_start", undefined],
+      ["listen_stop", undefined],
+      ["listen_toggle", undefined],
+      ["voice_history", undefined],
+      ["voice_devices", undefined],
+      ["get_voice_settings", undefined],
+      ["set_voice_settings", { settings }],
+      ["list_speech_models", undefined],
+      ["download_speech_model", { name: "base.en" }],
+      ["import_speech_model", { path: "/home/me/ggml-small.bin" }],
+    ]);
+  });
+
+  it("turns a voice refusal into a BackendError with its field", async () => {
+    invoke.mockRejectedValue({ code: "invalid_field", message: "device: no input device named 'USB'", field: "device" });
+    const err = await createTauriBackend()
+      .setVoiceSettings({ hotkey: "Ctrl+Alt+Space", mode: "hold", device: "USB", model: null, speak_replies: true })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ field: "device", message: "device: no input device named 'USB'" });
+  });
+
   it("turns a broker refusal into a BackendError with its field", async () => {
     invoke.mockRejectedValue({ code: "invalid_field", message: "1 order(s) are still open at alpaca", field: "kind" });
     const err = await createTauriBackend().setBroker({ kind: "paper" }).catch((e: unknown) => e);

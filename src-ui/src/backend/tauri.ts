@@ -15,6 +15,7 @@ import type { Event as JarvisEvent } from "../bindings/Event";
 import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
+import type { ListenStatus } from "../bindings/ListenStatus";
 import type { Message } from "../bindings/Message";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
@@ -33,8 +34,11 @@ import type { SendMessage } from "../bindings/SendMessage";
 import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
+import type { SpeechModel } from "../bindings/SpeechModel";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
+import type { VoiceRun } from "../bindings/VoiceRun";
+import type { VoiceSettings } from "../bindings/VoiceSettings";
 import { toBackendError } from "./errors";
 import { parseEvent } from "./events";
 import type { Backend, CancelledOrders, StreamState } from "./types";
@@ -127,6 +131,18 @@ export function createTauriBackend(): Backend {
     runBacktest: (request: BacktestRequest) => call<BacktestReport>("run_backtest", { request }),
     voiceCommand: (text: string) => call<VoiceOutcome>("voice_command", { command: { text } }),
     voiceConfirm: (id: string) => call<VoiceOutcome>("voice_confirm", { id }),
+    voiceStatus: () => call<ListenStatus>("voice_status"),
+    // The desktop commands always report the trigger "ui".
+    listenStart: () => call<ListenStatus>("listen_start"),
+    listenStop: () => call<VoiceRun>("listen_stop"),
+    listenToggle: () => call<ListenStatus>("listen_toggle"),
+    voiceHistory: () => call<VoiceRun[]>("voice_history"),
+    voiceDevices: () => call<string[]>("voice_devices"),
+    getVoiceSettings: () => call<VoiceSettings>("get_voice_settings"),
+    setVoiceSettings: (settings: VoiceSettings) => call<VoiceSettings>("set_voice_settings", { settings }),
+    listSpeechModels: () => call<SpeechModel[]>("list_speech_models"),
+    downloadSpeechModel: (name: string) => call<SpeechModel>("download_speech_model", { name }),
+    importSpeechModel: (path: string) => call<SpeechModel>("import_speech_model", { path }),
     subscribe,
   };
 }

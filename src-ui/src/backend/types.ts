@@ -13,6 +13,7 @@ import type { Event as JarvisEvent } from "../bindings/Event";
 import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
+import type { ListenStatus } from "../bindings/ListenStatus";
 import type { Message } from "../bindings/Message";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
@@ -31,8 +32,11 @@ import type { SendMessage } from "../bindings/SendMessage";
 import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
+import type { SpeechModel } from "../bindings/SpeechModel";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
+import type { VoiceRun } from "../bindings/VoiceRun";
+import type { VoiceSettings } from "../bindings/VoiceSettings";
 
 /** State of the live event stream, reported to `subscribe`'s optional second callback. */
 export type StreamState = "connecting" | "open" | "closed";
@@ -130,6 +134,35 @@ export interface Backend {
   voiceCommand(text: string): Promise<VoiceOutcome>;
   /** Carry out a command waiting for confirmation; rejects naming `id` when none is. */
   voiceConfirm(id: string): Promise<VoiceOutcome>;
+
+  // ---- push-to-talk, voice settings and speech models ----
+  /** Listening state, microphone, model (and whether it is installed), hotkey and the last capture error. */
+  voiceStatus(): Promise<ListenStatus>;
+  /** Key down: open the microphone (trigger "ui"). Rejects while already listening or when capture cannot start. */
+  listenStart(): Promise<ListenStatus>;
+  /**
+   * Key up: transcribe what was heard and act on it (a trade waits for `voiceConfirm`).
+   * Rejects naming `state` when not listening.
+   */
+  listenStop(): Promise<VoiceRun>;
+  /** Start when idle, stop when listening (trigger "ui"). */
+  listenToggle(): Promise<ListenStatus>;
+  /** Voice commands heard, newest first. */
+  voiceHistory(): Promise<VoiceRun[]>;
+  /** Input device names; rejects with `not_supported` on a machine without sound. */
+  voiceDevices(): Promise<string[]>;
+  getVoiceSettings(): Promise<VoiceSettings>;
+  /** Refusals name the field: hotkey, mode, device or model. */
+  setVoiceSettings(settings: VoiceSettings): Promise<VoiceSettings>;
+  /** The whisper models known (downloadable or imported), with which is installed and active. */
+  listSpeechModels(): Promise<SpeechModel[]>;
+  /**
+   * Start downloading a model; answers at once. Progress arrives as
+   * `voice_model_progress` events, the last with `done: true` (and `error` when it failed).
+   */
+  downloadSpeechModel(name: string): Promise<SpeechModel>;
+  /** Copy a whisper `.bin` file into the models folder; refusals name `path`. */
+  importSpeechModel(path: string): Promise<SpeechModel>;
   /** Listen to backend events; returns the unsubscribe function. */
   subscribe(onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void): () => void;
 }

@@ -12,6 +12,7 @@ import { useAppData } from "../data/AppData";
 import { kindLabel, MANAGER_LABELS } from "../labels";
 import { BrokerSection } from "./BrokerSettings";
 import { ProviderForm } from "./ProviderForm";
+import { VoiceSection } from "./VoiceSettings";
 
 type FormMode = { kind: "closed" } | { kind: "add" } | { kind: "edit"; id: string };
 
@@ -587,6 +588,7 @@ export function Settings() {
       </header>
       <ProvidersSection />
       <BrokerSection />
+      <VoiceSection />
       <ServerSection />
     </>
   );

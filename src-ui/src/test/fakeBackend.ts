@@ -12,6 +12,7 @@ import type { Event as JarvisEvent } from "../bindings/Event";
 import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
+import type { ListenStatus } from "../bindings/ListenStatus";
 import type { Message } from "../bindings/Message";
 import type { Order } from "../bindings/Order";
 import type { OrderRequest } from "../bindings/OrderRequest";
@@ -24,8 +25,11 @@ import type { ReplayStatus } from "../bindings/ReplayStatus";
 import type { RiskLimits } from "../bindings/RiskLimits";
 import type { SearchHit } from "../bindings/SearchHit";
 import type { ServerView } from "../bindings/ServerView";
+import type { SpeechModel } from "../bindings/SpeechModel";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
+import type { VoiceRun } from "../bindings/VoiceRun";
+import type { VoiceSettings } from "../bindings/VoiceSettings";
 import { BackendError } from "../backend/errors";
 import { BROKER_DEFAULT_URLS } from "../labels";
 import type { Backend, StreamState } from "../backend/types";
@@ -257,6 +261,72 @@ export function backtestReport(over: Partial<BacktestReport> = {}): BacktestRepo
   };
 }
 
+export function listenStatus(over: Partial<ListenStatus> = {}): ListenStatus {
+  return {
+    state: "idle",
+    trigger: null,
+    device: null,
+    model: "/home/me/.local/share/jarvis/models/ggml-tiny.en.bin",
+    model_installed: true,
+    hotkey: "Ctrl+Alt+Space",
+    hotkey_error: null,
+    error: null,
+    ...over,
+  };
+}
+
+export function voiceSettings(over: Partial<VoiceSettings> = {}): VoiceSettings {
+  return { hotkey: "Ctrl+Alt+Space", mode: "hold", device: null, model: null, speak_replies: false, ...over };
+}
+
+export function voiceRun(over: Partial<VoiceRun> = {}): VoiceRun {
+  return {
+    id: "r1",
+    at: "2026-01-05T14:30:00Z",
+    trigger: "ui",
+    device: "Built-in Audio",
+    audio_ms: 1800,
+    text: "buy ten shares of apple",
+    intent: { kind: "trade", side: "buy", qty: "10", symbol: "AAPL", order_type: "market" },
+    error: null,
+    outcome: {
+      status: "needs_confirmation",
+      message: 'Buy 10 AAPL at market? Say "confirm" or press Confirm.',
+      intent: { kind: "trade", side: "buy", qty: "10", symbol: "AAPL", order_type: "market" },
+      confirmation_id: "c1",
+      order: null,
+      screen: null,
+    },
+    ms: { capture: 1800, resample: 3, vad: 2, model_load: 0, transcribe: 380, intent: 1, key_up_to_text: 392, act: 12 },
+    spoken: null,
+    ...over,
+  };
+}
+
+const MODELS_DIR = "/home/me/.local/share/jarvis/models";
+
+export function speechModel(over: Partial<SpeechModel> = {}): SpeechModel {
+  const name = over.name ?? "tiny.en";
+  const file = over.file ?? `ggml-${name}.bin`;
+  return {
+    name,
+    file,
+    size_bytes: 77_704_715,
+    installed: false,
+    path: `${MODELS_DIR}/${file}`,
+    active: false,
+    url: `https://huggingface.co/ggerganov/whisper.cpp/resolve/main/${file}`,
+    sha256: null,
+    ...over,
+  };
+}
+
+export const SPEECH_MODELS: SpeechModel[] = [
+  speechModel({ name: "tiny.en", installed: true, active: true }),
+  speechModel({ name: "base.en", size_bytes: 147_964_211 }),
+  speechModel({ name: "small.en", size_bytes: 487_614_201 }),
+];
+
 /** An in-memory Backend whose methods are vi.fn()s, plus helpers to push events. */
 export function fakeBackend(
   init: {
@@ -282,6 +352,15 @@ export function fakeBackend(
     bars?: Record<string, BarView[]>;
     backtest?: BacktestReport;
     broker?: BrokerSettings;
+    voiceStatus?: ListenStatus;
+    voiceSettings?: VoiceSettings;
+    /** Newest first. */
+    voiceHistory?: VoiceRun[];
+    /** What `voiceDevices` lists, or the error it rejects with. */
+    devices?: string[] | BackendError;
+    speechModels?: SpeechModel[];
+    /** What the next `listenStop` hears (id and trigger are filled in). */
+    nextRun?: Partial<VoiceRun>;
   } = {},
 ) {
   let providers = init.providers ?? [provider()];
@@ -304,6 +383,33 @@ export function fakeBackend(
   let broker = init.broker ?? brokerSettings();
   const notFound = () => new BackendError("not_found", "not found");
   const listeners = new Set<{ onEvent: (e: JarvisEvent) => void; onState?: (s: StreamState) => void }>();
+  const emit = (e: JarvisEvent) => listeners.forEach((l) => l.onEvent(e));
+  // Push-to-talk: a microphone that always hears `nextRun`.
+  let listen = init.voiceStatus ?? listenStatus();
+  let voiceCfg = init.voiceSettings ?? voiceSettings();
+  let voiceRuns = init.voiceHistory ?? [];
+  let devices = init.devices ?? ["Built-in Audio", "USB Microphone"];
+  let speechModels = init.speechModels ?? SPEECH_MODELS;
+  let nextRun = init.nextRun ?? {};
+  const setListenState = (state: ListenStatus["state"], trigger: ListenStatus["trigger"]) => {
+    listen = { ...listen, state, trigger };
+    emit({ type: "voice_state", state, trigger });
+  };
+  const start = () => {
+    if (listen.state === "listening") throw new BackendError("invalid_field", "state: already listening", "state");
+    setListenState("listening", "ui");
+    return listen;
+  };
+  const stop = () => {
+    if (listen.state !== "listening") throw new BackendError("invalid_field", "state: not listening: start first", "state");
+    const trigger = listen.trigger ?? "ui";
+    setListenState("transcribing", trigger);
+    const run = voiceRun({ ...nextRun, id: `r-new${++seq}`, trigger });
+    voiceRuns = [run, ...voiceRuns];
+    setListenState("idle", null);
+    emit({ type: "voice_finished", run_id: run.id });
+    return run;
+  };
   const backend = {
     transport: "http" as const,
     health: vi.fn(async () => init.health ?? health({ providers: { status: providers.length ? "ok" : "not_configured", count: providers.length, circuits: [] } })),
@@ -468,6 +574,41 @@ export function fakeBackend(
       order: null,
       screen: null,
     })),
+    voiceStatus: vi.fn(async () => listen),
+    listenStart: vi.fn(async () => start()),
+    listenStop: vi.fn(async () => stop()),
+    listenToggle: vi.fn(async () => {
+      if (listen.state === "listening") stop();
+      else start();
+      return listen;
+    }),
+    voiceHistory: vi.fn(async () => voiceRuns),
+    voiceDevices: vi.fn(async () => {
+      if (devices instanceof BackendError) throw devices;
+      return devices;
+    }),
+    getVoiceSettings: vi.fn(async () => voiceCfg),
+    setVoiceSettings: vi.fn(async (next: VoiceSettings) => {
+      voiceCfg = next;
+      const active = speechModels.find((m) => (next.model === null ? m.name === "tiny.en" : m.path === next.model));
+      speechModels = speechModels.map((m) => ({ ...m, active: m === active }));
+      listen = { ...listen, model: active?.path ?? next.model, model_installed: active?.installed ?? false, device: next.device };
+      emit({ type: "voice_settings_changed" });
+      return voiceCfg;
+    }),
+    listSpeechModels: vi.fn(async () => speechModels),
+    downloadSpeechModel: vi.fn(async (name: string) => {
+      const m = speechModels.find((x) => x.name === name);
+      if (!m) throw new BackendError("invalid_field", `name: no model named ${name}`, "name");
+      return m;
+    }),
+    importSpeechModel: vi.fn(async (path: string) => {
+      if (!path.startsWith("/") || !path.endsWith(".bin")) throw new BackendError("invalid_field", "path: give the absolute path of a whisper .bin file", "path");
+      const file = path.slice(path.lastIndexOf("/") + 1);
+      const imported = speechModel({ name: file, file, size_bytes: 1_000_000, installed: true, url: "" });
+      speechModels = [...speechModels.filter((m) => m.name !== file), imported];
+      return imported;
+    }),
     subscribe: vi.fn((onEvent: (e: JarvisEvent) => void, onState?: (s: StreamState) => void) => {
       const l = { onEvent, onState };
       listeners.add(l);
@@ -514,9 +655,22 @@ export function fakeBackend(
     setReplays(next: ReplayStatus[]) {
       replays = next;
     },
-    emit(e: JarvisEvent) {
-      listeners.forEach((l) => l.onEvent(e));
+    setListenStatus(next: ListenStatus) {
+      listen = next;
     },
+    setVoiceHistory(next: VoiceRun[]) {
+      voiceRuns = next;
+    },
+    setDevices(next: string[] | BackendError) {
+      devices = next;
+    },
+    setSpeechModels(next: SpeechModel[]) {
+      speechModels = next;
+    },
+    setNextRun(next: Partial<VoiceRun>) {
+      nextRun = next;
+    },
+    emit,
     setStream(s: StreamState) {
       listeners.forEach((l) => l.onState?.(s));
     },

@@ -17,6 +17,8 @@ pids+=($!)
 export DISPLAY=":$display"
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
 
+# Push-to-talk in the window uses whisper tiny.en from the test material.
+export JARVIS_WHISPER_MODEL="${JARVIS_WHISPER_MODEL:-$(cd "$here/../../.." && pwd)/shared/models/ggml-tiny.en.bin}"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 native_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 tauri-driver --port "$port" --native-port "$native_port" >"${JARVIS_E2E_OUT:-/tmp}/tauri-driver.log" 2>&1 &

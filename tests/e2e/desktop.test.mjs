@@ -3,8 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { binDir, dataDirBytes, keychainDump, outDir, ownerToken, tempDir } from './harness.mjs';
+import { openSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { binDir, dataDirBytes, keychainDump, outDir, ownerToken, sharedDir, tempDir } from './harness.mjs';
 import { Session, sleep } from './webdriver.mjs';
 import { ANSWER, startFakeProvider } from './fake-provider.mjs';
 
@@ -155,6 +155,43 @@ test('chat through the Tauri commands: it streams, Stop keeps the text, search f
   } finally {
     await fake.close();
   }
+});
+
+/** "Speaks" a 16 kHz mono fixture into the virtual microphone, in real time. */
+async function speak(id) {
+  const fifo = process.env.JARVIS_VIRTUAL_MIC_FIFO;
+  assert.ok(fifo, 'run under scripts/lib/virtual-mic (JARVIS_VIRTUAL_MIC_FIFO)');
+  const wav = readFileSync(path.join(sharedDir, 'fixtures', 'voice', `${id}.wav`));
+  const pcm = wav.subarray(44); // 16-bit mono 16 kHz after the RIFF header
+  const fd = openSync(fifo, 'w');
+  try {
+    const chunk = 640; // 20 ms
+    for (let i = 0; i < pcm.length; i += chunk) {
+      writeSync(fd, pcm.subarray(i, i + chunk));
+      await sleep(20);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function xdotool(...args) {
+  const r = spawnSync('xdotool', args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `xdotool ${args.join(' ')}: ${r.stderr}`);
+}
+
+test('holding Ctrl+Alt+Space records a spoken command in the real window', async () => {
+  await session.click(await session.find('[data-testid=nav-voice]'));
+  await session.waitFor('h1', { text: 'Voice' });
+  xdotool('keydown', 'ctrl+alt+space');
+  await session.waitFor('[data-testid=voice-state]', { text: /listening/i });
+  await speak('buy_aapl');
+  await sleep(400); // through PulseAudio and ALSA
+  xdotool('keyup', 'ctrl+alt+space');
+  await session.waitFor('[data-testid=voice-run]', { text: /buy/i, timeout: 30_000 });
+  await session.waitFor('[data-testid=voice-run]', { text: /AAPL/ });
+  await session.waitFor('[data-testid=voice-state]', { text: /idle|ready/i, timeout: 15_000 });
+  await shot('voice-hotkey');
 });
 
 test('a second launch hands over to the running instance and exits', async () => {

@@ -8,6 +8,8 @@ import path from 'node:path';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 export const root = path.resolve(here, '../..');
+/** Test material next to the repository: models and voice fixtures. */
+export const sharedDir = path.resolve(root, '../shared');
 export const binDir = process.env.JARVIS_BIN_DIR ?? path.join(root, 'target/debug');
 export const outDir = process.env.JARVIS_E2E_OUT ?? path.join(root, 'target/e2e');
 mkdirSync(outDir, { recursive: true });

@@ -190,3 +190,19 @@ pub async fn regenerate_message(
 ) -> Reply<SendReceipt> {
     Ok(backend.app()?.chat.regenerate(request).await?)
 }
+
+/// `text` is the chosen file's contents (ChatGPT's export or Jarvis JSON).
+#[tauri::command]
+pub async fn import_conversations(
+    backend: State<'_, Backend>,
+    text: String,
+) -> Reply<jarvis_memory::transfer::ImportReport> {
+    Ok(backend.app()?.memory.import(text.into_bytes()).await?)
+}
+
+#[tauri::command]
+pub async fn export_conversations(
+    backend: State<'_, Backend>,
+) -> Reply<jarvis_memory::transfer::Export> {
+    Ok(backend.app()?.memory.export().await?)
+}

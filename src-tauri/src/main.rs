@@ -95,6 +95,8 @@ fn main() -> anyhow::Result<()> {
             commands::list_facts,
             commands::add_fact,
             commands::delete_fact,
+            commands::import_conversations,
+            commands::export_conversations,
             commands::list_api_keys,
             commands::create_api_key,
             commands::revoke_api_key,

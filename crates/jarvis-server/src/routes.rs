@@ -111,6 +111,14 @@ pub(crate) fn chat() -> Router<ServerState> {
         .route("/chat/{message_id}/stop", axum::routing::post(stop_message))
         .route("/search", get(search))
         .route("/export", get(export))
+        .merge(
+            // ChatGPT exports run to tens of megabytes.
+            Router::new()
+                .route("/import", axum::routing::post(import))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::trading::MAX_UPLOAD_BYTES,
+                )),
+        )
         .route("/api-keys", get(list_api_keys).post(create_api_key))
         .route("/api-keys/{id}", axum::routing::delete(revoke_api_key))
         .route("/memory/facts", get(list_facts).post(add_fact))
@@ -287,4 +295,13 @@ async fn regenerate(
         StatusCode::ACCEPTED,
         Json(state.app.chat.regenerate(request).await?),
     ))
+}
+
+/// The body is the file itself: ChatGPT's `conversations.json` or a Jarvis
+/// export. All or nothing; re-importing the same file adds nothing.
+async fn import(
+    State(state): State<ServerState>,
+    body: axum::body::Bytes,
+) -> Result<Json<jarvis_memory::transfer::ImportReport>, ApiError> {
+    Ok(Json(state.app.memory.import(body.to_vec()).await?))
 }

@@ -746,3 +746,62 @@ async fn api_keys_open_the_api_but_only_the_owner_manages_them() {
         "a revoked key opens nothing"
     );
 }
+
+#[tokio::test]
+async fn conversations_import_over_http_all_or_nothing() {
+    let api = api().await;
+    let chatgpt = json!([{
+        "id": "conv-1",
+        "title": "Trip to Lisbon",
+        "create_time": 1700000000.0,
+        "update_time": 1700000100.0,
+        "current_node": "n3",
+        "mapping": {
+            "n1": {"id": "n1", "message": null, "parent": null, "children": ["n2"]},
+            "n2": {"id": "n2", "parent": "n1", "children": ["n3"], "message": {"id": "n2", "author": {"role": "user"}, "create_time": 1700000000.0, "content": {"content_type": "text", "parts": ["Where should I eat in Lisbon?"]}}},
+            "n3": {"id": "n3", "parent": "n2", "children": [], "message": {"id": "n3", "author": {"role": "assistant"}, "create_time": 1700000050.0, "content": {"content_type": "text", "parts": ["Try a pastelaria in Belém."]}}}
+        }
+    }]);
+    let post = |body: String| {
+        api.request("POST", "/api/v1/import")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, _, body) = api.send(post(chatgpt.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (
+            report["conversations_imported"].as_u64(),
+            report["messages_imported"].as_u64()
+        ),
+        (Some(1), Some(2)),
+        "{report}"
+    );
+    let (_, _, body) = api.send(post(chatgpt.to_string())).await;
+    let again: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (
+            again["conversations_imported"].as_u64(),
+            again["conversations_skipped"].as_u64()
+        ),
+        (Some(0), Some(1))
+    );
+
+    let (status, _, body) = api.send(post("[{\"mapping\": 5}]".into())).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "invalid_import");
+    let (_, conversations) = api.get("/api/v1/conversations").await;
+    assert_eq!(
+        conversations.as_array().unwrap().len(),
+        1,
+        "nothing half-written"
+    );
+}

@@ -1,5 +1,6 @@
 import type { BrokerKind } from "./bindings/BrokerKind";
 import type { ComponentStatus } from "./bindings/ComponentStatus";
+import type { FactSource } from "./bindings/FactSource";
 import type { FeedTimeframe } from "./bindings/FeedTimeframe";
 import type { HotkeyMode } from "./bindings/HotkeyMode";
 import type { Intent } from "./bindings/Intent";
@@ -191,4 +192,16 @@ export function describeIntent(intent: Intent): string {
       // A newer server may know more kinds than this UI.
       return JSON.stringify(intent as unknown);
   }
+}
+
+/** How a pinned fact was taught ("said in chat"). */
+export const FACT_SOURCE_LABELS: Record<FactSource, string> = {
+  chat: "said in chat",
+  voice: "said by voice",
+  ui: "added here",
+  api: "added through the API",
+};
+
+export function factSourceLabel(source: string): string {
+  return (FACT_SOURCE_LABELS as Record<string, string>)[source] ?? source;
 }

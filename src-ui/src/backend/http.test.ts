@@ -495,3 +495,74 @@ describe("HTTP transport · push-to-talk, voice settings and speech models", () 
     await expect(b.importSpeechModel("/tmp/x.txt")).rejects.toMatchObject({ field: "path", message: "path: not a whisper model" });
   });
 });
+
+describe("HTTP transport · facts, regenerate, API keys, import and export", () => {
+  const ok = (body: unknown) => jsonResponse(200, body);
+  const calls = (fetchFn: ReturnType<typeof stubFetch>) =>
+    fetchFn.mock.calls.map(([url, init]) => [init?.method, url, init?.body === undefined ? undefined : JSON.parse(init.body as string)]);
+  const fact = { id: "f/1", text: "My dog is Rex", source: "ui", created_at: "2026-01-02T10:00:00Z" };
+  const key = { id: "k/1", name: "Script", prefix: "jv_k3Xa", created_at: "2026-01-02T10:00:00Z", last_used_at: null };
+
+  it("calls the documented routes with the documented bodies", async () => {
+    const receipt = { conversation: { id: "c1" }, user_message: { id: "u1" }, assistant_message_id: "a2" };
+    const report = { format: "chatgpt", conversations_imported: 2, messages_imported: 9, conversations_skipped: 0 };
+    const fetchFn = stubFetch(
+      ok([fact]),
+      jsonResponse(201, fact),
+      new Response(null, { status: 204 }),
+      jsonResponse(202, receipt),
+      ok([key]),
+      jsonResponse(201, { api_key: key, key: "jv_k3Xa-secret" }),
+      new Response(null, { status: 204 }),
+      ok({ format: "jarvis", conversations: [] }),
+    );
+    const b = createHttpBackend({ token: "t" });
+    await expect(b.listFacts()).resolves.toEqual([fact]);
+    await expect(b.addFact("My dog is Rex")).resolves.toEqual(fact);
+    await expect(b.deleteFact("f/1")).resolves.toBeUndefined();
+    await expect(b.regenerate({ conversation_id: "c1", provider_id: "p2" })).resolves.toEqual(receipt);
+    await expect(b.listApiKeys()).resolves.toEqual([key]);
+    await expect(b.createApiKey({ name: "Script" })).resolves.toEqual({ api_key: key, key: "jv_k3Xa-secret" });
+    await expect(b.revokeApiKey("k/1")).resolves.toBeUndefined();
+    await expect(b.exportConversations()).resolves.toEqual({ format: "jarvis", conversations: [] });
+    expect(calls(fetchFn)).toEqual([
+      ["GET", "/api/v1/memory/facts", undefined],
+      ["POST", "/api/v1/memory/facts", { text: "My dog is Rex" }],
+      ["DELETE", "/api/v1/memory/facts/f%2F1", undefined],
+      ["POST", "/api/v1/chat/regenerate", { conversation_id: "c1", provider_id: "p2" }],
+      ["GET", "/api/v1/api-keys", undefined],
+      ["POST", "/api/v1/api-keys", { name: "Script" }],
+      ["DELETE", "/api/v1/api-keys/k%2F1", undefined],
+      ["GET", "/api/v1/export", undefined],
+    ]);
+    for (const [, init] of fetchFn.mock.calls) expect((init?.headers as Record<string, string>).Authorization).toBe("Bearer t");
+
+    const importFetch = stubFetch(ok(report));
+    const file = '[{"title":"Trip","mapping":{}}]';
+    await expect(createHttpBackend({ token: "t" }).importConversations(file)).resolves.toEqual(report);
+    const [url, init] = importFetch.mock.calls[0]!;
+    expect(url).toBe("/api/v1/import");
+    expect(init?.method).toBe("POST");
+    // The file goes as it is, not JSON-encoded again.
+    expect(init?.body).toBe(file);
+    expect((init?.headers as Record<string, string>)["Content-Type"]).toBe("application/json");
+  });
+
+  it("passes refusals through naming the field", async () => {
+    stubFetch(
+      jsonResponse(422, { code: "invalid_field", message: "text: say what to remember", field: "text" }),
+      jsonResponse(422, { code: "invalid_field", message: "conversation_id: an answer is still streaming", field: "conversation_id" }),
+      jsonResponse(422, { code: "invalid_field", message: "name: a key named Script already exists", field: "name" }),
+      jsonResponse(422, { code: "invalid_import", message: "not a ChatGPT or Jarvis export", field: "[3].mapping" }),
+      jsonResponse(404, { code: "not_found", message: "no such fact" }),
+    );
+    const b = createHttpBackend({ token: "t" });
+    await expect(b.addFact(" ")).rejects.toMatchObject({ code: "invalid_field", field: "text" });
+    await expect(b.regenerate({ conversation_id: "c1" })).rejects.toMatchObject({ field: "conversation_id" });
+    await expect(b.createApiKey({ name: "Script" })).rejects.toMatchObject({ field: "name" });
+    const err = await b.importConversations("{}").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "invalid_import", field: "[3].mapping" });
+    await expect(b.deleteFact("f1")).rejects.toMatchObject({ code: "not_found" });
+  });
+});

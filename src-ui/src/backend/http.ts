@@ -1,4 +1,5 @@
 import type { Account } from "../bindings/Account";
+import type { ApiKey } from "../bindings/ApiKey";
 import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BacktestReport } from "../bindings/BacktestReport";
@@ -8,13 +9,17 @@ import type { BrokerSettings } from "../bindings/BrokerSettings";
 import type { BrokerUpdate } from "../bindings/BrokerUpdate";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
+import type { CreatedApiKey } from "../bindings/CreatedApiKey";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Fact } from "../bindings/Fact";
 import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
+import type { ImportReport } from "../bindings/ImportReport";
 import type { ListenStatus } from "../bindings/ListenStatus";
 import type { Message } from "../bindings/Message";
+import type { NewApiKey } from "../bindings/NewApiKey";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
 import type { Order } from "../bindings/Order";
@@ -24,6 +29,7 @@ import type { Provider } from "../bindings/Provider";
 import type { ProviderCircuit } from "../bindings/ProviderCircuit";
 import type { ProviderPatch } from "../bindings/ProviderPatch";
 import type { QuoteView } from "../bindings/QuoteView";
+import type { Regenerate } from "../bindings/Regenerate";
 import type { ReplayRequest } from "../bindings/ReplayRequest";
 import type { ReplayStatus } from "../bindings/ReplayStatus";
 import type { RiskLimits } from "../bindings/RiskLimits";
@@ -100,13 +106,17 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
   const base = (opts.baseUrl ?? "").replace(/\/+$/, "");
   const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** `raw` sends a string body as it is (a file's text) instead of JSON-encoding `body`. */
+  async function request<T>(method: string, path: string, body?: unknown, raw?: string): Promise<T> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${opts.token}`,
       Accept: "application/json",
     };
     const init: RequestInit = { method, headers, cache: "no-store" };
-    if (body !== undefined) {
+    if (raw !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = raw;
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
@@ -227,9 +237,18 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     listMessages: (cid: string) => request<Message[]>("GET", `/api/v1/conversations/${id(cid)}/messages`),
     sendMessage: (m: SendMessage) => request<SendReceipt>("POST", "/api/v1/chat", m),
     stopMessage: (mid: string) => request<void>("POST", `/api/v1/chat/${id(mid)}/stop`),
+    regenerate: (r: Regenerate) => request<SendReceipt>("POST", "/api/v1/chat/regenerate", r),
     providerCircuits: () => request<ProviderCircuit[]>("GET", "/api/v1/chat/circuits"),
     search: (q: string, limit?: number) =>
       request<SearchHit[]>("GET", `/api/v1/search?q=${encodeURIComponent(q)}${limit === undefined ? "" : `&limit=${limit}`}`),
+    listFacts: () => request<Fact[]>("GET", "/api/v1/memory/facts"),
+    addFact: (text: string) => request<Fact>("POST", "/api/v1/memory/facts", { text }),
+    deleteFact: (fid: string) => request<void>("DELETE", `/api/v1/memory/facts/${id(fid)}`),
+    listApiKeys: () => request<ApiKey[]>("GET", "/api/v1/api-keys"),
+    createApiKey: (k: NewApiKey) => request<CreatedApiKey>("POST", "/api/v1/api-keys", k),
+    revokeApiKey: (kid: string) => request<void>("DELETE", `/api/v1/api-keys/${id(kid)}`),
+    importConversations: (text: string) => request<ImportReport>("POST", "/api/v1/import", undefined, text),
+    exportConversations: () => request<unknown>("GET", "/api/v1/export"),
     getBroker: () => request<BrokerSettings>("GET", "/api/v1/trading/broker"),
     setBroker: (update: BrokerUpdate) => request<BrokerSettings>("PUT", "/api/v1/trading/broker", update),
     account: () => request<Account>("GET", "/api/v1/account"),

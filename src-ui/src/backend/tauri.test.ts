@@ -199,6 +199,38 @@ describe("Tauri transport", () => {
     expect(err).toMatchObject({ code: "risk_rejected", field: "kill_switch" });
   });
 
+  it("invokes the facts, regenerate, API key and import/export commands", async () => {
+    invoke.mockResolvedValue(undefined);
+    const b = createTauriBackend();
+    await b.listFacts();
+    await b.addFact("My dog is Rex");
+    await b.deleteFact("f1");
+    await b.regenerate({ conversation_id: "c1", provider_id: "p2" });
+    await b.listApiKeys();
+    await b.createApiKey({ name: "Script" });
+    await b.revokeApiKey("k1");
+    await b.importConversations("[]");
+    await b.exportConversations();
+    expect(invoke.mock.calls).toEqual([
+      ["list_facts", undefined],
+      ["add_fact", { text: "My dog is Rex" }],
+      ["delete_fact", { id: "f1" }],
+      ["regenerate_message", { request: { conversation_id: "c1", provider_id: "p2" } }],
+      ["list_api_keys", undefined],
+      ["create_api_key", { request: { name: "Script" } }],
+      ["revoke_api_key", { id: "k1" }],
+      ["import_conversations", { text: "[]" }],
+      ["export_conversations", undefined],
+    ]);
+  });
+
+  it("turns an import refusal into a BackendError naming where in the file", async () => {
+    invoke.mockRejectedValue({ code: "invalid_import", message: "not a ChatGPT or Jarvis export", field: "[0].mapping" });
+    const err = await createTauriBackend().importConversations("{}").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "invalid_import", field: "[0].mapping" });
+  });
+
   it("rejects provider_models failures as a BackendError", async () => {
     invoke.mockRejectedValue({ code: "providers_unavailable", message: "Ollama did not answer" });
     const err = await createTauriBackend().providerModels("p1").catch((e: unknown) => e);

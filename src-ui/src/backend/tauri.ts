@@ -1,6 +1,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Account } from "../bindings/Account";
+import type { ApiKey } from "../bindings/ApiKey";
 import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BacktestReport } from "../bindings/BacktestReport";
@@ -10,13 +11,17 @@ import type { BrokerSettings } from "../bindings/BrokerSettings";
 import type { BrokerUpdate } from "../bindings/BrokerUpdate";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
+import type { CreatedApiKey } from "../bindings/CreatedApiKey";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Fact } from "../bindings/Fact";
 import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
+import type { ImportReport } from "../bindings/ImportReport";
 import type { ListenStatus } from "../bindings/ListenStatus";
 import type { Message } from "../bindings/Message";
+import type { NewApiKey } from "../bindings/NewApiKey";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
 import type { Order } from "../bindings/Order";
@@ -26,6 +31,7 @@ import type { Provider } from "../bindings/Provider";
 import type { ProviderCircuit } from "../bindings/ProviderCircuit";
 import type { ProviderPatch } from "../bindings/ProviderPatch";
 import type { QuoteView } from "../bindings/QuoteView";
+import type { Regenerate } from "../bindings/Regenerate";
 import type { ReplayRequest } from "../bindings/ReplayRequest";
 import type { ReplayStatus } from "../bindings/ReplayStatus";
 import type { RiskLimits } from "../bindings/RiskLimits";
@@ -103,9 +109,18 @@ export function createTauriBackend(): Backend {
     listMessages: (id: string) => call<Message[]>("list_messages", { id }),
     sendMessage: (message: SendMessage) => call<SendReceipt>("send_message", { message }),
     stopMessage: (messageId: string) => call<void>("stop_message", { messageId }),
+    regenerate: (request: Regenerate) => call<SendReceipt>("regenerate_message", { request }),
     providerCircuits: () => call<ProviderCircuit[]>("provider_circuits"),
     // Tauri turns a missing `limit` into None on the Rust side.
     search: (q: string, limit?: number) => call<SearchHit[]>("search_messages", limit === undefined ? { q } : { q, limit }),
+    listFacts: () => call<Fact[]>("list_facts"),
+    addFact: (text: string) => call<Fact>("add_fact", { text }),
+    deleteFact: (id: string) => call<void>("delete_fact", { id }),
+    listApiKeys: () => call<ApiKey[]>("list_api_keys"),
+    createApiKey: (request: NewApiKey) => call<CreatedApiKey>("create_api_key", { request }),
+    revokeApiKey: (id: string) => call<void>("revoke_api_key", { id }),
+    importConversations: (text: string) => call<ImportReport>("import_conversations", { text }),
+    exportConversations: () => call<unknown>("export_conversations"),
     getBroker: () => call<BrokerSettings>("get_broker"),
     setBroker: (update: BrokerUpdate) => call<BrokerSettings>("set_broker", { update }),
     account: () => call<Account>("trading_account"),

@@ -1,4 +1,5 @@
 import type { Account } from "../bindings/Account";
+import type { ApiKey } from "../bindings/ApiKey";
 import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BacktestReport } from "../bindings/BacktestReport";
@@ -8,13 +9,17 @@ import type { BrokerSettings } from "../bindings/BrokerSettings";
 import type { BrokerUpdate } from "../bindings/BrokerUpdate";
 import type { Conversation } from "../bindings/Conversation";
 import type { ConversationPatch } from "../bindings/ConversationPatch";
+import type { CreatedApiKey } from "../bindings/CreatedApiKey";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Fact } from "../bindings/Fact";
 import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
+import type { ImportReport } from "../bindings/ImportReport";
 import type { ListenStatus } from "../bindings/ListenStatus";
 import type { Message } from "../bindings/Message";
+import type { NewApiKey } from "../bindings/NewApiKey";
 import type { NewConversation } from "../bindings/NewConversation";
 import type { NewProvider } from "../bindings/NewProvider";
 import type { Order } from "../bindings/Order";
@@ -24,6 +29,7 @@ import type { Provider } from "../bindings/Provider";
 import type { ProviderCircuit } from "../bindings/ProviderCircuit";
 import type { ProviderPatch } from "../bindings/ProviderPatch";
 import type { QuoteView } from "../bindings/QuoteView";
+import type { Regenerate } from "../bindings/Regenerate";
 import type { ReplayRequest } from "../bindings/ReplayRequest";
 import type { ReplayStatus } from "../bindings/ReplayStatus";
 import type { RiskLimits } from "../bindings/RiskLimits";
@@ -77,8 +83,33 @@ export interface Backend {
   sendMessage(m: SendMessage): Promise<SendReceipt>;
   /** Stop an answer that is streaming; rejects with `not_found` when it already ended. */
   stopMessage(messageId: string): Promise<void>;
+  /**
+   * Answer the conversation's last question again; the last answer is replaced and the new one
+   * streams as `chat_started`/`chat_delta`/`chat_finished` under `assistant_message_id`.
+   * Rejects naming `conversation_id` while an answer is streaming or when there is no question.
+   */
+  regenerate(r: Regenerate): Promise<SendReceipt>;
   providerCircuits(): Promise<ProviderCircuit[]>;
   search(q: string, limit?: number): Promise<SearchHit[]>;
+
+  // ---- pinned facts, API keys, import and export ----
+  /** Newest first. */
+  listFacts(): Promise<Fact[]>;
+  /** Refusals name `text`. */
+  addFact(text: string): Promise<Fact>;
+  /** Rejects with `not_found` when it is already gone. */
+  deleteFact(id: string): Promise<void>;
+  listApiKeys(): Promise<ApiKey[]>;
+  /** The answer holds the key itself, shown this once. Refusals name `name` (empty or taken). */
+  createApiKey(k: NewApiKey): Promise<CreatedApiKey>;
+  revokeApiKey(id: string): Promise<void>;
+  /**
+   * Import a ChatGPT `conversations.json` or a Jarvis export (the file's text). All or nothing;
+   * refusals are `invalid_import` with `field` saying where in the file.
+   */
+  importConversations(text: string): Promise<ImportReport>;
+  /** Every conversation and message, as the Jarvis export JSON. */
+  exportConversations(): Promise<unknown>;
 
   // ---- trading (paper or a live broker), market data and backtests ----
   /** The broker trading goes through (paper, Alpaca or Binance), its endpoints, key hint and connection. */

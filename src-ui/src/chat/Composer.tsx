@@ -27,6 +27,12 @@ export function CircuitNotices() {
   );
 }
 
+/** The provider the picker shows: the chosen one while it exists, else the first; undefined when there is none. */
+export function pickedProvider(list: Provider[] | null, chosen: string | null): string | undefined {
+  if (list?.some((p) => p.id === chosen)) return chosen!;
+  return list?.[0]?.id;
+}
+
 function ProviderPicker({ providers, value, onChange }: { providers: Provider[]; value: string; onChange(id: string): void }) {
   const id = useId();
   return (
@@ -62,7 +68,7 @@ export function Composer({ draftKey, streaming }: { draftKey: string; streaming:
 
   const list = providers.data;
   const none = (list !== null && list.length === 0) || (noProviderFor !== undefined && noProviderFor === list);
-  const pickerValue = list?.some((p) => p.id === chat.providerId) ? chat.providerId! : (list?.[0]?.id ?? "");
+  const pickerValue = pickedProvider(list, chat.providerId) ?? "";
   const disabled = none || providers.loading;
   const canSend = !disabled && !sending && streaming === null && text.trim() !== "";
 

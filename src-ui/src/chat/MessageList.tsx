@@ -1,8 +1,11 @@
-import { memo, useEffect, useLayoutEffect, useRef } from "react";
+import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { Message } from "../bindings/Message";
+import { errorMessage } from "../backend/errors";
 import { Loading, Notice } from "../components/Notice";
+import { useAppData } from "../data/AppData";
 import type { StreamingAnswer } from "../data/ChatData";
 import { useChatData } from "../data/ChatData";
+import { pickedProvider } from "./Composer";
 import { CopyButton } from "./CopyButton";
 import { RichText } from "./RichText";
 
@@ -19,8 +22,47 @@ function providerLine(m: Pick<Message, "provider" | "model" | "status">): string
   return m.status === "failed" ? `last tried ${who}` : `answered by ${who}`;
 }
 
-/** A stored message. */
-export const MessageView = memo(function MessageView({ message: m }: { message: Message }) {
+/** Answer the last question again, asking the provider picked in the composer first. */
+function RegenerateButton() {
+  const chat = useChatData();
+  const { providers } = useAppData();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const onClick = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await chat.regenerate(pickedProvider(providers.data, chat.providerId));
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <button
+        type="button"
+        className="link-button small"
+        data-testid="chat-regenerate"
+        onClick={() => void onClick()}
+        disabled={busy}
+        title="Answer the last question again, replacing this answer"
+      >
+        {busy ? "Regenerating…" : "Regenerate"}
+      </button>
+      {error && (
+        <span className="field-error small" role="alert" data-testid="regenerate-error">
+          Could not regenerate: {error}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** A stored message; `regenerate` offers to answer it again (the last answer, when nothing streams). */
+export const MessageView = memo(function MessageView({ message: m, regenerate = false }: { message: Message; regenerate?: boolean }) {
   const when = formatTime(m.created_at);
   if (m.role !== "assistant") {
     return (
@@ -73,24 +115,36 @@ export const MessageView = memo(function MessageView({ message: m }: { message: 
         {provider && <span data-testid="message-provider">{provider}</span>}
         {when && <time dateTime={m.created_at}>{when}</time>}
         {m.content !== "" && <CopyButton text={m.content} testId="copy-message" className="link-button small" />}
+        {regenerate && <RegenerateButton />}
       </div>
       <RecalledMemories recalled={m.recalled} />
     </article>
   );
 });
 
-/** Which earlier messages were given to the model with this question. */
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** Which pinned facts and earlier messages were given to the model with this question. */
 function RecalledMemories({ recalled }: { recalled: Message["recalled"] }) {
   const { openMessage } = useChatData();
   if (recalled.length === 0) return null;
+  const facts = recalled.filter((r) => r.kind === "fact");
+  const earlier = recalled.filter((r) => r.kind !== "fact");
+  const parts = [
+    earlier.length > 0 && `${plural(earlier.length, "memory", "memories")} from earlier conversations`,
+    facts.length > 0 && plural(facts.length, "remembered fact", "remembered facts"),
+  ].filter((x): x is string => !!x);
   return (
     <details className="message-recalled" data-testid="message-recalled">
-      <summary>
-        Used {recalled.length} {recalled.length === 1 ? "memory" : "memories"} from earlier conversations
-      </summary>
+      <summary>Used {parts.join(" and ")}</summary>
       <ul>
-        {recalled.map((r) => (
-          <li key={r.message_id}>
+        {facts.map((r) => (
+          <li key={`fact-${r.message_id}`} className="recalled-fact" data-testid="recalled-fact">
+            <span className="recalled-kind">Remembered:</span> {r.excerpt}
+          </li>
+        ))}
+        {earlier.map((r) => (
+          <li key={r.message_id} data-testid="recalled-message">
             <button type="button" className="link-button small" onClick={() => openMessage(r.conversation_id, r.message_id)}>
               {r.conversation_title}
             </button>
@@ -195,6 +249,8 @@ export function MessageList({ streams }: { streams: StreamingAnswer[] }) {
   };
 
   const streaming = streams.some((s) => !s.finished);
+  const lastItem = items.at(-1);
+  const regenerateId = !streaming && lastItem?.kind === "stored" && lastItem.message.role === "assistant" ? lastItem.message.id : null;
 
   return (
     <div className="messages" ref={scroller} onScroll={onScroll} data-testid="messages">
@@ -221,7 +277,9 @@ export function MessageList({ streams }: { streams: StreamingAnswer[] }) {
       {items.length > 0 && (
         <div className="message-log" role="log" aria-label="Messages" aria-busy={streaming}>
           {items.map((it) =>
-            it.kind === "stored" ? <MessageView key={it.message.id} message={it.message} /> : <StreamingView key={it.answer.messageId} answer={it.answer} />,
+            it.kind === "stored" ? (
+              <MessageView key={it.message.id} message={it.message} regenerate={it.message.id === regenerateId} />
+            ) : <StreamingView key={it.answer.messageId} answer={it.answer} />,
           )}
         </div>
       )}

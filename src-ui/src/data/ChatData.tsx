@@ -4,9 +4,10 @@ import type { Conversation } from "../bindings/Conversation";
 import type { Event as JarvisEvent } from "../bindings/Event";
 import type { Message } from "../bindings/Message";
 import type { ProviderCircuit } from "../bindings/ProviderCircuit";
+import type { Regenerate } from "../bindings/Regenerate";
 import type { SendMessage } from "../bindings/SendMessage";
 import type { SendReceipt } from "../bindings/SendReceipt";
-import { errorMessage, toBackendError } from "../backend/errors";
+import { BackendError, errorMessage, toBackendError } from "../backend/errors";
 import type { Backend } from "../backend/types";
 import type { Resource } from "./AppData";
 import { useAppData, useLoader } from "./AppData";
@@ -52,6 +53,11 @@ export interface ChatData {
   circuits: Resource<ProviderCircuit[]>;
   /** Send into the open conversation (or a new one); rejects with a BackendError. */
   send(text: string, providerId?: string): Promise<SendReceipt>;
+  /**
+   * Answer the open conversation's last question again: the last answer is dropped and the
+   * new one streams in its place. Rejects with a BackendError (field `conversation_id`).
+   */
+  regenerate(providerId?: string): Promise<SendReceipt>;
   /** Stop a streaming answer; an answer that already ended is not an error. */
   stop(messageId: string): Promise<void>;
   newConversation(): Promise<Conversation>;
@@ -285,6 +291,40 @@ export function ChatDataProvider({ backend, children }: { backend: Backend; chil
     [backend, putConversations, loadMessages, refreshConversations],
   );
 
+  const regenerate = useCallback(
+    async (provider?: string) => {
+      const cid = selectedRef.current;
+      if (cid === null) throw new BackendError("invalid_field", "Open a conversation first.", "conversation_id");
+      const req: Regenerate = { conversation_id: cid };
+      if (provider !== undefined) req.provider_id = provider;
+      const receipt = await backend.regenerate(req);
+      const answerId = receipt.assistant_message_id;
+      putConversations((prev) => upsertConversation(prev, receipt.conversation));
+      if (selectedRef.current === cid) {
+        // A fetch started before this could still hold the old answer.
+        messagesSeq.current++;
+        // The server dropped the last answer: the new one streams in its place (at the end).
+        setMessages((prev) => {
+          const last = prev.data?.at(-1);
+          if (prev.conversationId !== cid || !prev.data || !last || last.role !== "assistant" || last.id === answerId) return prev;
+          return { ...prev, data: prev.data.slice(0, -1) };
+        });
+      }
+      if (finished.current.has(answerId)) {
+        if (selectedRef.current === cid) void loadMessages(cid, true);
+      } else {
+        setStreams((prev) =>
+          prev.some((s) => s.messageId === answerId)
+            ? prev
+            : [...prev, { messageId: answerId, conversationId: cid, provider: null, text: "", finished: false, stopping: false }],
+        );
+      }
+      void refreshConversations();
+      return receipt;
+    },
+    [backend, putConversations, loadMessages, refreshConversations],
+  );
+
   const stop = useCallback(
     async (messageId: string) => {
       const mark = (stopping: boolean) =>
@@ -363,6 +403,7 @@ export function ChatDataProvider({ backend, children }: { backend: Backend; chil
       streams,
       circuits,
       send,
+      regenerate,
       stop,
       newConversation,
       renameConversation,
@@ -385,6 +426,7 @@ export function ChatDataProvider({ backend, children }: { backend: Backend; chil
       streams,
       circuits,
       send,
+      regenerate,
       stop,
       newConversation,
       renameConversation,

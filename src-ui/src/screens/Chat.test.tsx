@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { BackendError } from "../backend/errors";
 import { Shell } from "../Shell";
-import { conversation, fakeBackend, message, provider } from "../test/fakeBackend";
+import { conversation, fact, fakeBackend, message, provider } from "../test/fakeBackend";
 
 function renderChat(fb = fakeBackend()) {
   window.location.hash = "#/chat";
@@ -472,5 +472,162 @@ describe("Chat · search", () => {
     fb.backend.search.mockRejectedValueOnce(new BackendError("invalid", "query too long"));
     await user.type(await screen.findByTestId("search-input"), "x");
     expect((await screen.findByTestId("search-error")).textContent).toContain("query too long");
+  });
+});
+
+describe("Chat · regenerate", () => {
+  const answered = () =>
+    fakeBackend({
+      providers: [provider({ id: "p1", name: "Local Ollama" }), provider({ id: "p2", name: "Work Claude", kind: "anthropic", model: "claude-sonnet-4" })],
+      conversations: [conversation({ id: "c1", title: "Rust lifetimes" })],
+      messages: [
+        message({ id: "u1", content: "Explain lifetimes" }),
+        message({ id: "old-a1", role: "assistant", content: "Old answer", provider: "Local Ollama" }),
+        message({ id: "old-u2", content: "Shorter please" }),
+        message({ id: "old-a2", role: "assistant", content: "Lifetimes are scopes.", provider: "Local Ollama" }),
+      ],
+    });
+
+  it("is offered on the last answer only, and streams the new answer in place of the old one", async () => {
+    const user = userEvent.setup();
+    const fb = renderChat(answered());
+    await openConversation("Rust lifetimes");
+    await waitFor(() => expect(messages()).toHaveLength(4));
+    const buttons = screen.getAllByTestId("chat-regenerate");
+    expect(buttons).toHaveLength(1);
+    expect(messages()[3]!.contains(buttons[0]!)).toBe(true);
+
+    // With the provider picked in the composer.
+    await user.selectOptions(await screen.findByTestId("provider-picker"), "p2");
+    await user.click(buttons[0]!);
+    await waitFor(() => expect(fb.backend.regenerate).toHaveBeenCalledWith({ conversation_id: "c1", provider_id: "p2" }));
+    const receipt = await fb.backend.regenerate.mock.results[0]!.value;
+    const aid = receipt.assistant_message_id;
+
+    // The old answer is gone; the new one streams at its place, and nothing can be regenerated meanwhile.
+    await waitFor(() => expect(messages().map((m) => m.dataset.status)).toEqual(["complete", "complete", "complete", "streaming"]));
+    expect(document.body.textContent).not.toContain("Lifetimes are scopes.");
+    expect(screen.queryByTestId("chat-regenerate")).toBeNull();
+    expect(screen.getByTestId("chat-stop")).toBeTruthy();
+
+    act(() => fb.emit({ type: "chat_started", conversation_id: "c1", message_id: aid, provider: "Work Claude" }));
+    act(() => fb.emit({ type: "chat_delta", conversation_id: "c1", message_id: aid, text: "Scopes, briefly." }));
+    await waitFor(() => expect(messages()[3]!.textContent).toContain("Scopes, briefly."));
+
+    fb.addMessage(message({ id: aid, conversation_id: "c1", role: "assistant", content: "Scopes, briefly.", provider: "Work Claude" }));
+    act(() => fb.emit({ type: "chat_finished", conversation_id: "c1", message_id: aid }));
+    await waitFor(() => expect(messages()[3]!.dataset.status).toBe("complete"));
+    expect(messages()).toHaveLength(4);
+    expect(messages()[3]!.id).toBe(`message-${aid}`);
+    expect(messages()[1]!.textContent).toContain("Old answer");
+    // Offered again, on the new answer.
+    expect(messages()[3]!.contains(screen.getByTestId("chat-regenerate"))).toBe(true);
+  });
+
+  it("is not offered while an answer streams, nor when the last message is a question", async () => {
+    const user = userEvent.setup();
+    renderChat(fakeBackend({ conversations: [conversation({ id: "c1", title: "Fresh" })] }));
+    await openConversation("Fresh");
+    await screen.findByTestId("messages-empty");
+    await user.type(await readyInput(), "Hi{Enter}");
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    expect(screen.queryByTestId("chat-regenerate")).toBeNull();
+  });
+
+  it("shows the server's refusal", async () => {
+    const user = userEvent.setup();
+    const fb = renderChat(answered());
+    fb.backend.regenerate.mockRejectedValueOnce(
+      new BackendError("invalid_field", "conversation_id: the answer is still being written: stop it first", "conversation_id"),
+    );
+    await openConversation("Rust lifetimes");
+    await user.click(await screen.findByTestId("chat-regenerate"));
+    expect((await screen.findByTestId("regenerate-error")).textContent).toContain("still being written");
+    // The old answer stays.
+    expect(document.body.textContent).toContain("Lifetimes are scopes.");
+    expect(screen.getByTestId<HTMLButtonElement>("chat-regenerate").disabled).toBe(false);
+  });
+});
+
+describe("Chat · remembered facts", () => {
+  const openPanel = async () => {
+    const panel = await screen.findByTestId("facts-panel");
+    fireEvent.click(within(panel).getByText("Remembered"));
+    return panel;
+  };
+
+  it("lists the facts, adds one and forgets one after a confirmation", async () => {
+    const user = userEvent.setup();
+    const fb = renderChat(
+      fakeBackend({
+        facts: [fact({ id: "f2", text: "I live in Lyon", source: "voice" }), fact({ id: "f1", text: "My dog is called Rex", source: "chat" })],
+      }),
+    );
+    const panel = await openPanel();
+    await waitFor(() => expect(within(panel).getAllByTestId("fact-row")).toHaveLength(2));
+    const rows = () => within(panel).queryAllByTestId("fact-row");
+    expect(rows()[0]!.textContent).toContain("I live in Lyon");
+    expect(rows()[0]!.textContent).toContain("said by voice");
+
+    await user.type(within(panel).getByTestId("fact-input"), "  I prefer metric units ");
+    await user.click(within(panel).getByTestId("fact-add"));
+    expect(fb.backend.addFact).toHaveBeenCalledWith("I prefer metric units");
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    expect(rows()[0]!.textContent).toContain("I prefer metric units");
+    expect(within(panel).getByTestId<HTMLInputElement>("fact-input").value).toBe("");
+
+    const rex = rows().find((r) => r.textContent?.includes("Rex"))!;
+    await user.click(within(rex).getByTestId("fact-delete"));
+    expect(fb.backend.deleteFact).not.toHaveBeenCalled();
+    await user.click(within(rex).getByTestId("fact-delete-cancel"));
+    expect(within(rex).queryByTestId("fact-delete-confirm")).toBeNull();
+    await user.click(within(rex).getByTestId("fact-delete"));
+    await user.click(within(rex).getByTestId("fact-delete-confirm"));
+    expect(fb.backend.deleteFact).toHaveBeenCalledWith("f1");
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    expect(panel.textContent).not.toContain("Rex");
+  });
+
+  it("shows a refusal by the field, and refreshes on facts_changed", async () => {
+    const user = userEvent.setup();
+    const fb = renderChat();
+    const panel = await openPanel();
+    await within(panel).findByTestId("facts-empty");
+    fb.backend.addFact.mockRejectedValueOnce(new BackendError("invalid_field", "text: too long", "text"));
+    await user.type(within(panel).getByTestId("fact-input"), "x");
+    await user.click(within(panel).getByTestId("fact-add"));
+    expect((await within(panel).findByTestId("fact-add-error")).textContent).toContain("too long");
+    expect(within(panel).getByTestId("fact-input").getAttribute("aria-invalid")).toBe("true");
+
+    fb.setFacts([fact({ id: "f9", text: "Told by voice" })]);
+    act(() => fb.emit({ type: "facts_changed" }));
+    await waitFor(() => expect(within(panel).getAllByTestId("fact-row")).toHaveLength(1));
+    expect(panel.textContent).toContain("Told by voice");
+  });
+
+  it("shows recalled facts apart from recalled messages", async () => {
+    renderChat(
+      fakeBackend({
+        conversations: [conversation({ id: "c1", title: "Now" })],
+        messages: [
+          message({ id: "u1", content: "what's my dog called?" }),
+          message({
+            id: "a1",
+            role: "assistant",
+            content: "Rex.",
+            recalled: [
+              { kind: "fact", message_id: "f1", conversation_id: "", conversation_title: "", excerpt: "My dog is called Rex" },
+              { kind: "message", message_id: "old1", conversation_id: "c0", conversation_title: "Dogs", excerpt: "Rex likes walks" },
+            ],
+          }),
+        ],
+      }),
+    );
+    await openConversation("Now");
+    const used = await screen.findByTestId("message-recalled");
+    expect(used.querySelector("summary")!.textContent).toBe("Used 1 memory from earlier conversations and 1 remembered fact");
+    expect(within(used).getByTestId("recalled-fact").textContent).toBe("Remembered: My dog is called Rex");
+    expect(within(used).getByTestId("recalled-message").textContent).toContain("Rex likes walks");
+    expect(within(within(used).getByTestId("recalled-fact")).queryByRole("button")).toBeNull();
   });
 });

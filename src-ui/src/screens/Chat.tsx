@@ -2,6 +2,7 @@ import { useState } from "react";
 import { errorMessage } from "../backend/errors";
 import { Composer, COMPOSER_ID } from "../chat/Composer";
 import { ConversationList, UNTITLED } from "../chat/ConversationList";
+import { FactsPanel } from "../chat/FactsPanel";
 import { Icon } from "../chat/Icon";
 import { MessageList } from "../chat/MessageList";
 import { SearchBox, SearchResults } from "../chat/SearchPanel";
@@ -62,6 +63,7 @@ export function Chat() {
           <NewConversationButton />
           <SearchBox query={query} onQuery={setQuery} />
           {query.trim() !== "" ? <SearchResults query={query} /> : <ConversationList />}
+          <FactsPanel />
         </aside>
         <section className="chat-main" aria-labelledby="chat-title">
           <div className="chat-main-header">

@@ -10,7 +10,9 @@ import { Loading, Notice } from "../components/Notice";
 import { StatusDot } from "../components/StatusDot";
 import { useAppData } from "../data/AppData";
 import { kindLabel, MANAGER_LABELS } from "../labels";
+import { ApiKeysSection } from "./ApiKeysSettings";
 import { BrokerSection } from "./BrokerSettings";
+import { ConversationsSection } from "./ConversationsSettings";
 import { ProviderForm } from "./ProviderForm";
 import { VoiceSection } from "./VoiceSettings";
 
@@ -590,6 +592,8 @@ export function Settings() {
       <BrokerSection />
       <VoiceSection />
       <ServerSection />
+      <ApiKeysSection />
+      <ConversationsSection />
     </>
   );
 }

@@ -1,5 +1,6 @@
 import { vi } from "vitest";
 import type { Account } from "../bindings/Account";
+import type { ApiKey } from "../bindings/ApiKey";
 import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BacktestReport } from "../bindings/BacktestReport";
@@ -9,9 +10,11 @@ import type { BrokerUpdate } from "../bindings/BrokerUpdate";
 import type { Conversation } from "../bindings/Conversation";
 import type { DetectedServer } from "../bindings/DetectedServer";
 import type { Event as JarvisEvent } from "../bindings/Event";
+import type { Fact } from "../bindings/Fact";
 import type { FeedRequest } from "../bindings/FeedRequest";
 import type { Fill } from "../bindings/Fill";
 import type { Health } from "../bindings/Health";
+import type { ImportReport } from "../bindings/ImportReport";
 import type { ListenStatus } from "../bindings/ListenStatus";
 import type { Message } from "../bindings/Message";
 import type { Order } from "../bindings/Order";
@@ -103,6 +106,18 @@ export function message(over: Partial<Message> = {}): Message {
     created_at: "2026-01-02T10:00:00Z",
     ...over,
   };
+}
+
+export function fact(over: Partial<Fact> = {}): Fact {
+  return { id: "f1", text: "My dog is called Rex", source: "chat", created_at: "2026-01-02T10:00:00Z", ...over };
+}
+
+export function apiKey(over: Partial<ApiKey> = {}): ApiKey {
+  return { id: "k1", name: "Laptop script", prefix: "jv_k3Xa", created_at: "2026-01-02T10:00:00Z", last_used_at: null, ...over };
+}
+
+export function importReport(over: Partial<ImportReport> = {}): ImportReport {
+  return { format: "chatgpt", conversations_imported: 3, messages_imported: 42, conversations_skipped: 1, ...over };
 }
 
 export function riskLimits(over: Partial<RiskLimits> = {}): RiskLimits {
@@ -361,6 +376,13 @@ export function fakeBackend(
     speechModels?: SpeechModel[];
     /** What the next `listenStop` hears (id and trigger are filled in). */
     nextRun?: Partial<VoiceRun>;
+    /** Newest first. */
+    facts?: Fact[];
+    apiKeys?: ApiKey[];
+    /** What `importConversations` answers, or the error it rejects with. */
+    importResult?: ImportReport | BackendError;
+    /** What `exportConversations` answers. */
+    exported?: unknown;
   } = {},
 ) {
   let providers = init.providers ?? [provider()];
@@ -391,6 +413,9 @@ export function fakeBackend(
   let devices = init.devices ?? ["Built-in Audio", "USB Microphone"];
   let speechModels = init.speechModels ?? SPEECH_MODELS;
   let nextRun = init.nextRun ?? {};
+  let facts = init.facts ?? [];
+  let apiKeys = init.apiKeys ?? [];
+  let importResult = init.importResult ?? importReport();
   const setListenState = (state: ListenStatus["state"], trigger: ListenStatus["trigger"]) => {
     listen = { ...listen, state, trigger };
     emit({ type: "voice_state", state, trigger });
@@ -467,8 +492,50 @@ export function fakeBackend(
       return { conversation: conv, user_message, assistant_message_id: `a${++seq}` };
     }),
     stopMessage: vi.fn(async (_id: string) => {}),
+    // Drops the last answer (as the server replaces it) and streams a new one under a new id.
+    regenerate: vi.fn(async (r: Parameters<Backend["regenerate"]>[0]) => {
+      const conv = conversations.find((c) => c.id === r.conversation_id);
+      if (!conv) throw notFound();
+      const mine = messages.filter((m) => m.conversation_id === conv.id);
+      const question = mine.findLast((m) => m.role === "user");
+      if (!question) throw new BackendError("invalid_field", "conversation_id: there is no question to answer again", "conversation_id");
+      const last = mine.at(-1);
+      if (last && last.role === "assistant") messages = messages.filter((m) => m !== last);
+      return { conversation: conv, user_message: question, assistant_message_id: `a${++seq}` };
+    }),
     providerCircuits: vi.fn(async () => circuits),
     search: vi.fn(async (_q: string, _limit?: number) => hits),
+    listFacts: vi.fn(async () => facts),
+    addFact: vi.fn(async (text: string) => {
+      if (text.trim() === "") throw new BackendError("invalid_field", "text: say what to remember", "text");
+      const created = fact({ id: `f-new${++seq}`, text: text.trim(), source: "ui" });
+      facts = [created, ...facts];
+      emit({ type: "facts_changed" });
+      return created;
+    }),
+    deleteFact: vi.fn(async (id: string) => {
+      if (!facts.some((f) => f.id === id)) throw notFound();
+      facts = facts.filter((f) => f.id !== id);
+      emit({ type: "facts_changed" });
+    }),
+    listApiKeys: vi.fn(async () => apiKeys),
+    createApiKey: vi.fn(async (k: Parameters<Backend["createApiKey"]>[0]) => {
+      const name = k.name.trim();
+      if (name === "") throw new BackendError("invalid_field", "name: give the key a name", "name");
+      if (apiKeys.some((x) => x.name === name)) throw new BackendError("invalid_field", `name: a key named ${name} already exists`, "name");
+      const created = apiKey({ id: `k-new${++seq}`, name, prefix: `jv_n${seq}` });
+      apiKeys = [...apiKeys, created];
+      return { api_key: created, key: `jv_n${seq}${"x".repeat(40)}` };
+    }),
+    revokeApiKey: vi.fn(async (id: string) => {
+      if (!apiKeys.some((x) => x.id === id)) throw notFound();
+      apiKeys = apiKeys.filter((x) => x.id !== id);
+    }),
+    importConversations: vi.fn(async (_text: string) => {
+      if (importResult instanceof BackendError) throw importResult;
+      return importResult;
+    }),
+    exportConversations: vi.fn(async () => init.exported ?? { format: "jarvis", version: 1, conversations: [] }),
     getBroker: vi.fn(async () => broker),
     // Accepts any keys; keeps the stored ones when none are sent (as the server does).
     setBroker: vi.fn(async (u: BrokerUpdate) => {
@@ -669,6 +736,15 @@ export function fakeBackend(
     },
     setNextRun(next: Partial<VoiceRun>) {
       nextRun = next;
+    },
+    setFacts(next: Fact[]) {
+      facts = next;
+    },
+    setApiKeys(next: ApiKey[]) {
+      apiKeys = next;
+    },
+    setImportResult(next: ImportReport | BackendError) {
+      importResult = next;
     },
     emit,
     setStream(s: StreamState) {

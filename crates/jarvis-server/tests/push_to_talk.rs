@@ -19,6 +19,19 @@ fn shared() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
 }
 
+/// One recording at a time on the shared microphone, across test processes
+/// (the jarvis-voice capture tests take the same lock).
+fn exclusive_microphone() -> std::fs::File {
+    let fifo = std::env::var_os("JARVIS_VIRTUAL_MIC_FIFO")
+        .filter(|f| !f.is_empty())
+        .expect("JARVIS_VIRTUAL_MIC_FIFO is not set: run under scripts/lib/virtual-mic");
+    let path = std::path::Path::new(&fifo).with_extension("lock");
+    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", path.display()));
+    file
+}
+
 /// Writes a 16 kHz mono fixture into the virtual microphone at real-time pace.
 fn speak(id: &str) -> std::thread::JoinHandle<()> {
     let fifo = std::env::var_os("JARVIS_VIRTUAL_MIC_FIFO")
@@ -47,6 +60,7 @@ fn speak(id: &str) -> std::thread::JoinHandle<()> {
 #[tokio::test]
 #[ignore = "needs scripts/lib/virtual-mic; run by scripts/test"]
 async fn a_spoken_trade_is_heard_and_waits_for_confirmation() {
+    let _microphone = exclusive_microphone();
     let api = api().await;
     let model = shared().join("models/ggml-tiny.en.bin");
     let (status, settings) = api

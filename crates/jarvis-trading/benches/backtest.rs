@@ -59,8 +59,8 @@ fn main() {
     }
     {
         let mut s = strategy::build("sma-cross", &BTreeMap::new()).unwrap();
+        let closes = jarvis_trading::backtest::fixed_closes(&bars).unwrap();
         let started = Instant::now();
-        let closes = strategy::fixed_closes(&bars).unwrap();
         s.prepare(&strategy::Series::with_closes(&bars, &closes))
             .unwrap();
         println!(

@@ -567,6 +567,9 @@ pub fn run(
         }
     }
     let mut out_of_money = false;
+    // The next bar the curve keeps: counted rather than `i % stride`, a
+    // division per bar.
+    let mut next_point = start.next_multiple_of(stride);
     for i in start..n {
         if !broker.orders.is_empty() {
             broker.process(i);
@@ -584,8 +587,11 @@ pub fn run(
             value = 0;
         }
         stats.push(value);
-        if i % stride == 0 || i == n - 1 {
+        if i == next_point || i == n - 1 {
             curve.push((i, money(value)));
+        }
+        if i == next_point {
+            next_point += stride;
         }
         if !out_of_money && let Some(action) = strategy.next(i, broker.exposure()) {
             broker.place(action);

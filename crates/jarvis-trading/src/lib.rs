@@ -20,7 +20,7 @@ pub mod strategy;
 pub mod validate;
 
 pub use backtest::{BacktestConfig, BacktestError, BacktestResult, EquityCurve, Trade, run};
-pub use bars::{Bar, BarsError, load_csv, read_csv};
+pub use bars::{Bar, BarsError, load_csv, parse_csv, read_csv};
 pub use replay::MarketService;
 pub use service::{TradingError, TradingService};
 pub use stats::Stats;

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::bars::{Bar, read_csv};
+use crate::bars::{Bar, parse_csv};
 use crate::broker::Timeframe;
 use crate::live::LiveVenue;
 use crate::paper::Quote;
@@ -153,7 +153,7 @@ impl MarketService {
                 format!("must be 0 or more, got {}", request.speed),
             ));
         }
-        let bars = read_csv(request.csv.as_bytes()).map_err(|e| invalid("csv", e.to_string()))?;
+        let bars = parse_csv(request.csv.as_bytes()).map_err(|e| invalid("csv", e.to_string()))?;
         self.stop_replay(&request.symbol);
 
         let status = Arc::new(Mutex::new(ReplayStatus {

@@ -193,7 +193,7 @@ pub fn run_request(request: BacktestRequest) -> Result<BacktestReport, BacktestR
             _ => fail("params", e.to_string()),
         })?;
     let bars =
-        crate::bars::read_csv(request.csv.as_bytes()).map_err(|e| fail("csv", e.to_string()))?;
+        crate::bars::parse_csv(request.csv.as_bytes()).map_err(|e| fail("csv", e.to_string()))?;
     let config = BacktestConfig {
         cash: request.cash,
         commission: request.commission,

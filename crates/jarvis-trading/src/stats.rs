@@ -54,6 +54,8 @@ pub(crate) struct EquityStats {
     unit: f64,
     last: i128,
     peak: i128,
+    /// `peak` as a value, kept rather than recomputed every bar.
+    peak_value: f64,
     /// Deepest equity / peak − 1 so far (≤ 0).
     max_drawdown: f64,
     previous: f64,
@@ -72,6 +74,7 @@ impl EquityStats {
             unit,
             last: starting,
             peak: starting,
+            peak_value: to_f64(starting) / unit,
             max_drawdown: 0.0,
             previous: to_f64(starting) / unit,
             count: 0.0,
@@ -87,8 +90,9 @@ impl EquityStats {
         let value = to_f64(fixed) / self.unit;
         if fixed > self.peak {
             self.peak = fixed;
+            self.peak_value = value;
         } else if self.peak > 0 {
-            let drawdown = value / (to_f64(self.peak) / self.unit) - 1.0;
+            let drawdown = value / self.peak_value - 1.0;
             self.max_drawdown = self.max_drawdown.min(drawdown);
         }
         if self.previous > 0.0 {
@@ -124,13 +128,20 @@ impl EquityStats {
 }
 
 /// i128 → f64 through i64 when it fits (a hardware conversion; the i128
-/// one is a library call).
+/// one is a library call). The same value either way; the wide case is
+/// kept out of line, or the compiler merges both arms into the library call.
 #[inline]
 fn to_f64(v: i128) -> f64 {
     match i64::try_from(v) {
         Ok(v) => v as f64,
-        Err(_) => v as f64,
+        Err(_) => wide_to_f64(v),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn wide_to_f64(v: i128) -> f64 {
+    v as f64
 }
 
 pub(crate) fn compute_stats(

@@ -37,19 +37,11 @@ pub struct Series<'a> {
 }
 
 impl<'a> Series<'a> {
-    /// Converts the closes itself; the backtester passes its own copy.
+    /// `closes` as [`crate::backtest::fixed_closes`] makes them (the
+    /// backtester passes its own).
     pub fn with_closes(bars: &'a [Bar], closes: &'a [i64]) -> Self {
         Self { bars, closes }
     }
-}
-
-/// Closes as integers at the largest scale among them; `None` when one
-/// does not fit in an i64 at that scale.
-pub fn fixed_closes(bars: &[Bar]) -> Option<Vec<i64>> {
-    let scale = bars.iter().map(|b| b.close.scale()).max().unwrap_or(0);
-    bars.iter()
-        .map(|b| i64::try_from(b.close.mantissa() * 10i128.pow(scale - b.close.scale())).ok())
-        .collect()
 }
 
 pub trait Strategy: Send {
@@ -348,7 +340,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn prepare(s: &mut dyn Strategy, bars: &[Bar]) {
-        let closes = fixed_closes(bars).unwrap();
+        let closes = crate::backtest::fixed_closes(bars).unwrap();
         s.prepare(&Series::with_closes(bars, &closes)).unwrap();
     }
 

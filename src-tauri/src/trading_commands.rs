@@ -176,3 +176,31 @@ pub async fn start_feed(
 ) -> Reply<ReplayStatus> {
     Ok(backend.app()?.market.start_feed(request).await?)
 }
+
+#[tauri::command]
+pub async fn start_strategy_run(
+    backend: State<'_, Backend>,
+    request: jarvis_trading::runner::StartStrategyRun,
+) -> Reply<jarvis_trading::runner::StrategyRun> {
+    Ok(backend.app()?.market.start_strategy(request)?)
+}
+
+#[tauri::command]
+pub async fn list_strategy_runs(
+    backend: State<'_, Backend>,
+) -> Reply<Vec<jarvis_trading::runner::StrategyRun>> {
+    Ok(backend.app()?.market.strategy_runs())
+}
+
+#[tauri::command]
+pub async fn stop_strategy_run(backend: State<'_, Backend>, symbol: String) -> Reply<()> {
+    if backend.app()?.market.stop_strategy(&symbol) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            ErrorKind::NotFound,
+            "not_found",
+            format!("no strategy runs on {symbol}"),
+        ))
+    }
+}

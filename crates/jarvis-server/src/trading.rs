@@ -13,6 +13,7 @@ use jarvis_trading::portfolio::Position;
 use jarvis_trading::replay::{BarView, FeedRequest, ReplayRequest, ReplayStatus};
 use jarvis_trading::report::{BacktestReport, BacktestRequest, StrategyInfo};
 use jarvis_trading::risk::RiskLimits;
+use jarvis_trading::runner::{StartStrategyRun, StrategyRun};
 use jarvis_trading::service::{Account, QuoteView};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,8 @@ pub(crate) fn routes() -> Router<ServerState> {
         .route("/market/replays", get(replays))
         .route("/market/replays/{symbol}", delete(stop_replay))
         .route("/market/feeds", post(start_feed))
+        .route("/strategies/runs", get(strategy_runs).post(start_strategy))
+        .route("/strategies/runs/{symbol}", delete(stop_strategy))
         .route("/backtests/strategies", get(strategies))
         .merge(
             Router::new()
@@ -250,4 +253,33 @@ async fn run_backtest(
         })?
         .map_err(|e| ApiError(Problem::invalid_field(e.field, e.reason)))?;
     Ok(Json(report))
+}
+
+async fn strategy_runs(State(state): State<ServerState>) -> Json<Vec<StrategyRun>> {
+    Json(state.app.market.strategy_runs())
+}
+
+async fn start_strategy(
+    State(state): State<ServerState>,
+    ValidJson(request): ValidJson<StartStrategyRun>,
+) -> Result<(StatusCode, Json<StrategyRun>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.app.market.start_strategy(request)?),
+    ))
+}
+
+async fn stop_strategy(
+    State(state): State<ServerState>,
+    Path(symbol): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.app.market.stop_strategy(&symbol) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError(Problem::new(
+            jarvis_core::ErrorKind::NotFound,
+            "not_found",
+            format!("no strategy runs on {symbol}"),
+        )))
+    }
 }

@@ -805,3 +805,101 @@ async fn conversations_import_over_http_all_or_nothing() {
         "nothing half-written"
     );
 }
+
+#[tokio::test]
+async fn a_live_strategy_trades_through_the_pipeline_and_meets_the_kill_switch() {
+    let api = api().await;
+    // SMA(2, 4) crosses up at the rise and down at the fall.
+    let closes = [10, 10, 10, 9, 8, 9, 10, 11, 12, 13, 12, 11, 10, 9, 8];
+    let mut csv = String::from("timestamp,Open,High,Low,Close,Volume\n");
+    for (i, c) in closes.iter().enumerate() {
+        csv.push_str(&format!(
+            "2026-01-05T14:{i:02}:00Z,{c},{c},{c},{c},1000000\n"
+        ));
+    }
+    let start = json!({"symbol": "AAPL", "strategy": "sma-cross", "params": {"fast": "2", "slow": "4"}, "qty": "10"});
+    let (status, problem) = api
+        .json(
+            "POST",
+            "/api/v1/strategies/runs",
+            json!({"symbol": "AAPL", "strategy": "moon", "qty": "10"}),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("strategy"))
+    );
+    let (status, problem) = api
+        .json(
+            "POST",
+            "/api/v1/strategies/runs",
+            json!({"symbol": "AAPL", "strategy": "sma-cross", "qty": "0"}),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("qty"))
+    );
+    let (status, run) = api
+        .json("POST", "/api/v1/strategies/runs", start.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+
+    let play = |csv: &str| json!({"symbol": "AAPL", "csv": csv, "speed": 0});
+    let (status, _) = api.json("POST", "/api/v1/market/replays", play(&csv)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let runs = wait_for_bars(&api, closes.len() as u64).await;
+    assert_eq!(runs[0]["signals"], 2, "{runs}");
+    assert_eq!(runs[0]["orders_placed"], 2, "{runs}");
+    let (_, orders) = api.get("/api/v1/orders").await;
+    let mine: Vec<&Value> = orders
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["source"] == "strategy")
+        .collect();
+    assert_eq!(mine.len(), 2, "{orders}");
+    assert_eq!(
+        (mine[1]["side"].as_str(), mine[1]["state"].as_str()),
+        (Some("buy"), Some("filled"))
+    );
+    assert_eq!(
+        (mine[0]["side"].as_str(), mine[0]["qty"].as_str()),
+        (Some("sell"), Some("10"))
+    );
+
+    // With the kill switch on, the strategy's next order is refused.
+    api.json("POST", "/api/v1/risk/kill-switch", json!({"engaged": true}))
+        .await;
+    api.json("POST", "/api/v1/strategies/runs", start).await;
+    let later = csv.replace("2026-01-05", "2026-01-06");
+    api.json("POST", "/api/v1/market/replays", play(&later))
+        .await;
+    let runs = wait_for_bars(&api, closes.len() as u64).await;
+    assert_eq!(runs[0]["orders_placed"], 0, "{runs}");
+    assert!(
+        runs[0]["last_error"].as_str().unwrap().contains("kill"),
+        "{runs}"
+    );
+
+    let (status, _, _) = api
+        .send(
+            api.request("DELETE", "/api/v1/strategies/runs/AAPL")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+/// Waits until the strategy on AAPL has seen `bars` bars.
+async fn wait_for_bars(api: &common::Api, bars: u64) -> Value {
+    for _ in 0..200 {
+        let (_, runs) = api.get("/api/v1/strategies/runs").await;
+        if runs[0]["bars_seen"].as_u64() >= Some(bars) {
+            return runs;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the strategy did not see {bars} bars");
+}

@@ -13,6 +13,7 @@ pub mod portfolio;
 pub mod replay;
 pub mod report;
 pub mod risk;
+pub mod runner;
 pub mod service;
 pub mod stats;
 mod store;

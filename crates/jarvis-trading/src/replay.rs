@@ -123,6 +123,7 @@ pub struct MarketService {
     bus: EventBus,
     replays: Arc<Mutex<HashMap<String, Running>>>,
     history: Arc<Mutex<HashMap<String, VecDeque<Bar>>>>,
+    runs: crate::runner::Runs,
 }
 
 impl MarketService {
@@ -132,6 +133,7 @@ impl MarketService {
             bus,
             replays: Default::default(),
             history: Default::default(),
+            runs: Default::default(),
         }
     }
 
@@ -302,6 +304,23 @@ impl MarketService {
             .unwrap_or_default()
     }
 
+    pub(crate) fn runs(&self) -> &crate::runner::Runs {
+        &self.runs
+    }
+
+    pub(crate) fn trading(&self) -> &TradingService {
+        &self.trading
+    }
+
+    /// The bars kept for `symbol`, oldest first.
+    pub(crate) fn history_of(&self, symbol: &str) -> Vec<Bar> {
+        let history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        history
+            .get(symbol)
+            .map(|h| h.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     fn remember(&self, symbol: &str, bar: &Bar) {
         let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
         let h = history.entry(symbol.to_string()).or_default();
@@ -338,7 +357,9 @@ async fn deliver(market: &MarketService, symbol: &str, bar: &Bar) -> Result<(), 
     market
         .trading
         .on_quote(symbol.to_string(), quote_of(bar))
-        .await
+        .await?;
+    market.run_strategy(symbol, bar).await;
+    Ok(())
 }
 
 /// Asks the broker for bars newer than the last one every `poll`; a

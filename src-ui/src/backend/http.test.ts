@@ -432,6 +432,48 @@ describe("HTTP transport · trading, market data and backtests", () => {
   });
 });
 
+describe("HTTP transport · live strategy runs", () => {
+  const calls = (fetchFn: ReturnType<typeof stubFetch>) =>
+    fetchFn.mock.calls.map(([url, init]) => [init?.method, url, init?.body === undefined ? undefined : JSON.parse(init.body as string)]);
+  const start = { symbol: "BTC/USD", strategy: "sma-cross", params: { fast: "10", slow: "20" }, qty: "0.5", allow_short: true };
+  const run = {
+    ...start,
+    started_at: "2026-01-05T14:30:00Z",
+    bars_seen: 0,
+    signals: 0,
+    orders_placed: 0,
+    last_signal: null,
+    last_error: null,
+    running: true,
+  };
+
+  it("starts, lists and stops runs at the documented URLs with the owner token", async () => {
+    const fetchFn = stubFetch(jsonResponse(201, run), jsonResponse(200, [run]), new Response(null, { status: 204 }));
+    const b = createHttpBackend({ token: "t" });
+    await expect(b.startStrategyRun(start)).resolves.toEqual(run);
+    await expect(b.listStrategyRuns()).resolves.toEqual([run]);
+    await expect(b.stopStrategyRun("BTC/USD")).resolves.toBeUndefined();
+    expect(calls(fetchFn)).toEqual([
+      ["POST", "/api/v1/strategies/runs", start],
+      ["GET", "/api/v1/strategies/runs", undefined],
+      ["DELETE", "/api/v1/strategies/runs/BTC%2FUSD", undefined],
+    ]);
+    for (const [, init] of fetchFn.mock.calls) expect((init?.headers as Record<string, string>).Authorization).toBe("Bearer t");
+  });
+
+  it("passes refusals through naming the field, and a missing run as not_found", async () => {
+    stubFetch(
+      jsonResponse(422, { code: "invalid_field", message: "qty: must be above zero", field: "qty" }),
+      jsonResponse(404, { code: "not_found", message: "no strategy runs on AAPL" }),
+    );
+    const b = createHttpBackend({ token: "t" });
+    const err = await b.startStrategyRun({ ...start, qty: "0" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "invalid_field", field: "qty", message: "qty: must be above zero" });
+    await expect(b.stopStrategyRun("AAPL")).rejects.toMatchObject({ code: "not_found" });
+  });
+});
+
 describe("HTTP transport · push-to-talk, voice settings and speech models", () => {
   const ok = (body: unknown = {}) => jsonResponse(200, body);
   const calls = (fetchFn: ReturnType<typeof stubFetch>) =>

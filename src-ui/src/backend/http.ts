@@ -39,7 +39,9 @@ import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
 import type { SpeechModel } from "../bindings/SpeechModel";
+import type { StartStrategyRun } from "../bindings/StartStrategyRun";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
+import type { StrategyRun } from "../bindings/StrategyRun";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 import type { VoiceRun } from "../bindings/VoiceRun";
 import type { VoiceSettings } from "../bindings/VoiceSettings";
@@ -271,6 +273,9 @@ export function createHttpBackend(opts: HttpBackendOptions): Backend {
     stopReplay: (symbol: string) => request<void>("DELETE", `/api/v1/market/replays/${id(symbol)}`),
     backtestStrategies: () => request<StrategyInfo[]>("GET", "/api/v1/backtests/strategies"),
     runBacktest: (r: BacktestRequest) => request<BacktestReport>("POST", "/api/v1/backtests", r),
+    startStrategyRun: (r: StartStrategyRun) => request<StrategyRun>("POST", "/api/v1/strategies/runs", r),
+    listStrategyRuns: () => request<StrategyRun[]>("GET", "/api/v1/strategies/runs"),
+    stopStrategyRun: (symbol: string) => request<void>("DELETE", `/api/v1/strategies/runs/${id(symbol)}`),
     voiceCommand: (text: string) => request<VoiceOutcome>("POST", "/api/v1/voice/command", { text }),
     voiceConfirm: (id: string) =>
       request<VoiceOutcome>("POST", `/api/v1/voice/confirm/${encodeURIComponent(id)}`, {}),

@@ -128,6 +128,20 @@ describe("Tauri transport", () => {
     ]);
   });
 
+  it("invokes the strategy run commands with the documented argument names", async () => {
+    invoke.mockResolvedValue(undefined);
+    const b = createTauriBackend();
+    const request = { symbol: "AAPL", strategy: "breakout", params: { lookback: "20" }, qty: "5", allow_short: false };
+    await b.startStrategyRun(request);
+    await b.listStrategyRuns();
+    await b.stopStrategyRun("AAPL");
+    expect(invoke.mock.calls).toEqual([
+      ["start_strategy_run", { request }],
+      ["list_strategy_runs", undefined],
+      ["stop_strategy_run", { symbol: "AAPL" }],
+    ]);
+  });
+
   it("invokes the broker and live feed commands with the documented argument names", async () => {
     invoke.mockResolvedValue(undefined);
     const b = createTauriBackend();

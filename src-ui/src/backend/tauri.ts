@@ -41,7 +41,9 @@ import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
 import type { SpeechModel } from "../bindings/SpeechModel";
+import type { StartStrategyRun } from "../bindings/StartStrategyRun";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
+import type { StrategyRun } from "../bindings/StrategyRun";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 import type { VoiceRun } from "../bindings/VoiceRun";
 import type { VoiceSettings } from "../bindings/VoiceSettings";
@@ -144,6 +146,9 @@ export function createTauriBackend(): Backend {
     stopReplay: (symbol: string) => call<void>("stop_replay", { symbol }),
     backtestStrategies: () => call<StrategyInfo[]>("backtest_strategies"),
     runBacktest: (request: BacktestRequest) => call<BacktestReport>("run_backtest", { request }),
+    startStrategyRun: (request: StartStrategyRun) => call<StrategyRun>("start_strategy_run", { request }),
+    listStrategyRuns: () => call<StrategyRun[]>("list_strategy_runs"),
+    stopStrategyRun: (symbol: string) => call<void>("stop_strategy_run", { symbol }),
     voiceCommand: (text: string) => call<VoiceOutcome>("voice_command", { command: { text } }),
     voiceConfirm: (id: string) => call<VoiceOutcome>("voice_confirm", { id }),
     voiceStatus: () => call<ListenStatus>("voice_status"),

@@ -39,7 +39,9 @@ import type { SendReceipt } from "../bindings/SendReceipt";
 import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ServerView } from "../bindings/ServerView";
 import type { SpeechModel } from "../bindings/SpeechModel";
+import type { StartStrategyRun } from "../bindings/StartStrategyRun";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
+import type { StrategyRun } from "../bindings/StrategyRun";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 import type { VoiceRun } from "../bindings/VoiceRun";
 import type { VoiceSettings } from "../bindings/VoiceSettings";
@@ -158,6 +160,15 @@ export interface Backend {
   backtestStrategies(): Promise<StrategyInfo[]>;
   /** Errors name the field at fault: csv, strategy, params, cash or commission. */
   runBacktest(request: BacktestRequest): Promise<BacktestReport>;
+  /**
+   * Run a strategy live on a symbol's market data (a CSV replay or live broker bars): it is
+   * re-evaluated on each new bar and places market orders (source `strategy`) through the
+   * normal risk checks. Refusals name the field: symbol, strategy, params or qty.
+   */
+  startStrategyRun(request: StartStrategyRun): Promise<StrategyRun>;
+  listStrategyRuns(): Promise<StrategyRun[]>;
+  /** Rejects with `not_found` when no strategy runs on the symbol. */
+  stopStrategyRun(symbol: string): Promise<void>;
   /**
    * Act on a spoken (or typed) command: queries are answered, trades wait
    * for `voiceConfirm` (or a spoken "confirm"), anything else says what to do.

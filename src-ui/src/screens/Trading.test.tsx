@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { BackendError } from "../backend/errors";
 import { Shell } from "../Shell";
-import { account, auditEntry, brokerSettings, fakeBackend, n64, order, position, replayStatus } from "../test/fakeBackend";
+import { account, auditEntry, brokerSettings, fakeBackend, n64, order, position, replayStatus, strategyRun } from "../test/fakeBackend";
 
 function renderTrading(fb = fakeBackend()) {
   window.location.hash = "#/trading";
@@ -472,5 +472,140 @@ describe("Trading · live broker", () => {
     await user.click(within(form).getByTestId("feed-start"));
     expect((await within(form).findByTestId("feed-error-symbol")).textContent).toContain("Enter a symbol Binance trades");
     expect(fb.backend.startFeed).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("Trading · live strategies", () => {
+  it("starts a strategy with its default params, then lists it and stops it", async () => {
+    const user = userEvent.setup();
+    const fb = renderTrading();
+    const panel = await screen.findByTestId("strategy-runs");
+    expect(within(panel).getByRole("heading", { level: 2 }).textContent).toBe("Strategies, live");
+    expect(within(panel).getByText(/same risk checks.*kill switch stops them/)).toBeTruthy();
+    expect(await within(panel).findByTestId("strategy-runs-empty")).toBeTruthy();
+    const select = within(panel).getByTestId("strategy-run-strategy") as HTMLSelectElement;
+    await waitFor(() => expect(select.value).toBe("sma-cross"));
+    expect((within(panel).getByTestId("strategy-run-param-fast") as HTMLInputElement).value).toBe("10");
+    expect((within(panel).getByTestId("strategy-run-param-slow") as HTMLInputElement).value).toBe("20");
+    // Another strategy brings its own defaults.
+    await user.selectOptions(select, "breakout");
+    expect((within(panel).getByTestId("strategy-run-param-lookback") as HTMLInputElement).value).toBe("20");
+    expect(within(panel).queryByTestId("strategy-run-param-fast")).toBeNull();
+    await user.clear(within(panel).getByTestId("strategy-run-param-lookback"));
+    await user.type(within(panel).getByTestId("strategy-run-param-lookback"), "55");
+    await user.type(within(panel).getByTestId("strategy-run-symbol"), "aapl");
+    await user.type(within(panel).getByTestId("strategy-run-qty"), "3");
+    await user.click(within(panel).getByTestId("strategy-run-allow-short"));
+    await user.click(within(panel).getByTestId("strategy-run-start"));
+    await waitFor(() =>
+      expect(fb.backend.startStrategyRun).toHaveBeenCalledWith({
+        symbol: "AAPL",
+        strategy: "breakout",
+        params: { lookback: "55" },
+        qty: "3",
+        allow_short: true,
+      }),
+    );
+    const row = await within(panel).findByTestId("strategy-run-row");
+    expect(row.getAttribute("data-symbol")).toBe("AAPL");
+    expect(row.getAttribute("data-running")).toBe("true");
+    expect(within(row).getByTestId("strategy-run-name").textContent).toBe("breakout (lookback=55)");
+    expect(within(row).getByTestId("strategy-run-size").textContent).toBe("qty 3, may go short");
+    expect(within(row).getByTestId("strategy-run-bars").textContent).toBe("0");
+    expect(within(row).queryByTestId("strategy-run-last-error")).toBeNull();
+
+    await user.click(within(row).getByTestId("strategy-run-stop"));
+    expect(fb.backend.stopStrategyRun).toHaveBeenCalledWith("AAPL");
+    await waitFor(() => expect(within(panel).getByTestId("strategy-run-row").getAttribute("data-running")).toBe("false"));
+    expect(within(panel).queryByTestId("strategy-run-stop")).toBeNull();
+  });
+
+  it("shows the counts, the last signal and the last refusal as a warning", async () => {
+    renderTrading(
+      fakeBackend({
+        strategyRuns: [
+          strategyRun({
+            symbol: "BTC/USD",
+            bars_seen: n64(42),
+            signals: n64(3),
+            orders_placed: n64(2),
+            last_signal: "sell",
+            last_error: "the kill switch is engaged: no new orders",
+          }),
+          strategyRun({ symbol: "MSFT", running: false }),
+        ],
+      }),
+    );
+    const rows = await screen.findAllByTestId("strategy-run-row");
+    expect(rows).toHaveLength(2);
+    const [btc, msft] = rows;
+    expect(within(btc!).getByTestId("strategy-run-name").textContent).toBe("sma-cross (fast=10, slow=20)");
+    expect(within(btc!).getByTestId("strategy-run-counts").textContent).toBe("42 bars seen · 3 signals · 2 orders placed · last signal: sell");
+    const warning = within(btc!).getByTestId("strategy-run-last-error");
+    expect(warning.getAttribute("role")).toBe("alert");
+    expect(warning.textContent).toContain("the kill switch is engaged: no new orders");
+    expect(within(btc!).getByTestId("strategy-run-stop")).toBeTruthy();
+    expect(within(msft!).getByTestId("strategy-run-last-signal").textContent).toBe("none yet");
+    expect(within(msft!).queryByTestId("strategy-run-stop")).toBeNull();
+  });
+
+  it("checks the form before sending and puts the server's refusal next to its field", async () => {
+    const user = userEvent.setup();
+    const fb = renderTrading();
+    const panel = await screen.findByTestId("strategy-runs");
+    await waitFor(() => expect((within(panel).getByTestId("strategy-run-strategy") as HTMLSelectElement).value).toBe("sma-cross"));
+    await user.clear(within(panel).getByTestId("strategy-run-param-fast"));
+    await user.click(within(panel).getByTestId("strategy-run-start"));
+    expect((await within(panel).findByTestId("strategy-run-error-symbol")).textContent).toContain("Enter the symbol");
+    expect(within(panel).getByTestId("strategy-run-error-qty").textContent).toContain("Enter the quantity");
+    expect(within(panel).getByTestId("strategy-run-error-params").textContent).toBe("Give every parameter a value.");
+    expect(fb.backend.startStrategyRun).not.toHaveBeenCalled();
+
+    fb.backend.startStrategyRun.mockRejectedValueOnce(new BackendError("invalid_field", "qty: must be a multiple of the lot size 1", "qty"));
+    await user.type(within(panel).getByTestId("strategy-run-param-fast"), "5");
+    await user.type(within(panel).getByTestId("strategy-run-symbol"), "AAPL");
+    const qty = within(panel).getByTestId("strategy-run-qty");
+    await user.type(qty, "1.5");
+    await user.click(within(panel).getByTestId("strategy-run-start"));
+    const err = await within(panel).findByTestId("strategy-run-error-qty");
+    expect(err.textContent).toBe("qty: must be a multiple of the lot size 1");
+    expect(qty.getAttribute("aria-invalid")).toBe("true");
+    expect(qty.getAttribute("aria-describedby")).toContain(err.id);
+    expect(within(panel).queryByTestId("strategy-run-error-symbol")).toBeNull();
+    expect(within(panel).queryByTestId("strategy-run-form-error")).toBeNull();
+
+    fb.backend.startStrategyRun.mockRejectedValueOnce(new BackendError("invalid_field", "strategy: no strategy named sma-cross", "strategy"));
+    await user.clear(qty);
+    await user.type(qty, "2");
+    await user.click(within(panel).getByTestId("strategy-run-start"));
+    expect((await within(panel).findByTestId("strategy-run-error-strategy")).textContent).toBe("strategy: no strategy named sma-cross");
+  });
+
+  it("re-reads the runs on a bar of a running symbol and when trading changes", async () => {
+    const fb = renderTrading(fakeBackend({ strategyRuns: [strategyRun({ symbol: "AAPL" })] }));
+    const row = await screen.findByTestId("strategy-run-row");
+    expect(within(row).getByTestId("strategy-run-bars").textContent).toBe("0");
+    const reads = fb.backend.listStrategyRuns.mock.calls.length;
+    const bar = (symbol: string) =>
+      ({ type: "market_bar", symbol, time: n64(1_767_623_400), open: "1", high: "2", low: "1", close: "2", volume: "10" }) as const;
+
+    // A bar of another symbol is not this run's business.
+    act(() => fb.emit(bar("MSFT")));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(fb.backend.listStrategyRuns.mock.calls.length).toBe(reads);
+
+    fb.setStrategyRuns([strategyRun({ symbol: "AAPL", bars_seen: n64(1), signals: n64(1), orders_placed: n64(1), last_signal: "buy" })]);
+    act(() => {
+      fb.emit(bar("AAPL"));
+      fb.emit(bar("AAPL"));
+    });
+    await waitFor(() => expect(within(screen.getByTestId("strategy-run-row")).getByTestId("strategy-run-bars").textContent).toBe("1"));
+    // A burst of bars is one read.
+    expect(fb.backend.listStrategyRuns.mock.calls.length).toBe(reads + 1);
+    expect(screen.getByTestId("strategy-run-last-signal").textContent).toBe("buy");
+
+    fb.setStrategyRuns([strategyRun({ symbol: "AAPL", bars_seen: n64(1), last_error: "order value 12000 is above the limit 10000" })]);
+    act(() => fb.emit({ type: "trading_changed" }));
+    expect((await screen.findByTestId("strategy-run-last-error")).textContent).toContain("above the limit 10000");
   });
 });

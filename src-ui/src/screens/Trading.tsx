@@ -8,11 +8,12 @@ import { MarketData } from "../trading/MarketData";
 import { OrderTicket } from "../trading/OrderTicket";
 import { PriceChart } from "../trading/PriceChart";
 import { RiskLimitsPanel } from "../trading/RiskLimitsForm";
+import { StrategyRuns } from "../trading/StrategyRuns";
 import { Fills, OpenOrders, Positions } from "../trading/Tables";
 import { useTradingData } from "../trading/useTradingData";
 import "../trading/trading.css";
 
-/** Trading (paper, or through Alpaca or Binance) on replayed or live market data, the audit trail, and backtests. */
+/** Trading (paper, or through Alpaca or Binance) on replayed or live market data, live strategies, the audit trail, and backtests. */
 export function Trading() {
   const data = useTradingData();
   const { account, orders, positions, fills, quotes, replays, version, refreshTrading, refreshReplays, putAccount } = data;
@@ -52,6 +53,7 @@ export function Trading() {
           <Fills fills={fills} />
         </div>
       </div>
+      <StrategyRuns symbols={symbols} />
       <AuditTrail version={version} />
       <Backtest />
     </div>

@@ -29,7 +29,9 @@ import type { RiskLimits } from "../bindings/RiskLimits";
 import type { SearchHit } from "../bindings/SearchHit";
 import type { ServerView } from "../bindings/ServerView";
 import type { SpeechModel } from "../bindings/SpeechModel";
+import type { StartStrategyRun } from "../bindings/StartStrategyRun";
 import type { StrategyInfo } from "../bindings/StrategyInfo";
+import type { StrategyRun } from "../bindings/StrategyRun";
 import type { VoiceOutcome } from "../bindings/VoiceOutcome";
 import type { VoiceRun } from "../bindings/VoiceRun";
 import type { VoiceSettings } from "../bindings/VoiceSettings";
@@ -219,6 +221,24 @@ export const STRATEGIES: StrategyInfo[] = [
   { name: "breakout", params: [{ name: "lookback", default: "20" }] },
 ];
 
+export function strategyRun(over: Partial<StrategyRun> = {}): StrategyRun {
+  return {
+    symbol: "AAPL",
+    strategy: "sma-cross",
+    params: { fast: "10", slow: "20" },
+    qty: "5",
+    allow_short: false,
+    started_at: "2026-01-05T14:30:00Z",
+    bars_seen: n64(0),
+    signals: n64(0),
+    orders_placed: n64(0),
+    last_signal: null,
+    last_error: null,
+    running: true,
+    ...over,
+  };
+}
+
 export function backtestReport(over: Partial<BacktestReport> = {}): BacktestReport {
   return {
     strategy: "sma-cross",
@@ -366,6 +386,7 @@ export function fakeBackend(
     replays?: ReplayStatus[];
     bars?: Record<string, BarView[]>;
     backtest?: BacktestReport;
+    strategyRuns?: StrategyRun[];
     broker?: BrokerSettings;
     voiceStatus?: ListenStatus;
     voiceSettings?: VoiceSettings;
@@ -403,6 +424,7 @@ export function fakeBackend(
   let replays = init.replays ?? [];
   const bars = init.bars ?? {};
   let broker = init.broker ?? brokerSettings();
+  let strategyRuns = init.strategyRuns ?? [];
   const notFound = () => new BackendError("not_found", "not found");
   const listeners = new Set<{ onEvent: (e: JarvisEvent) => void; onState?: (s: StreamState) => void }>();
   const emit = (e: JarvisEvent) => listeners.forEach((l) => l.onEvent(e));
@@ -625,6 +647,24 @@ export function fakeBackend(
     }),
     backtestStrategies: vi.fn(async () => STRATEGIES),
     runBacktest: vi.fn(async (_r: Parameters<Backend["runBacktest"]>[0]) => init.backtest ?? backtestReport()),
+    // Checks what the server checks first; a new run replaces a stopped one on the same symbol.
+    startStrategyRun: vi.fn(async (r: StartStrategyRun) => {
+      const symbol = r.symbol.trim().toUpperCase();
+      if (symbol === "") throw new BackendError("invalid_field", "symbol: enter a symbol", "symbol");
+      if (!STRATEGIES.some((x) => x.name === r.strategy))
+        throw new BackendError("invalid_field", `strategy: no strategy named ${r.strategy}`, "strategy");
+      if (!/^\d*\.?\d+$/.test(r.qty) || Number(r.qty) <= 0) throw new BackendError("invalid_field", "qty: must be above zero", "qty");
+      if (strategyRuns.some((x) => x.symbol === symbol && x.running))
+        throw new BackendError("invalid_field", `symbol: a strategy already runs on ${symbol}`, "symbol");
+      const run = strategyRun({ symbol, strategy: r.strategy, params: r.params, qty: r.qty, allow_short: r.allow_short ?? false });
+      strategyRuns = [...strategyRuns.filter((x) => x.symbol !== symbol), run];
+      return run;
+    }),
+    listStrategyRuns: vi.fn(async () => strategyRuns),
+    stopStrategyRun: vi.fn(async (symbol: string) => {
+      if (!strategyRuns.some((x) => x.symbol === symbol && x.running)) throw notFound();
+      strategyRuns = strategyRuns.map((x) => (x.symbol === symbol ? { ...x, running: false } : x));
+    }),
     voiceCommand: vi.fn(async (text: string): Promise<VoiceOutcome> => ({
       status: "needs_confirmation",
       message: `Buy 10 AAPL at market? (${text}) Say "confirm" or press Confirm.`,
@@ -721,6 +761,9 @@ export function fakeBackend(
     },
     setReplays(next: ReplayStatus[]) {
       replays = next;
+    },
+    setStrategyRuns(next: StrategyRun[]) {
+      strategyRuns = next;
     },
     setListenStatus(next: ListenStatus) {
       listen = next;

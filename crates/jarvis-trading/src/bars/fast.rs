@@ -469,69 +469,6 @@ fn plain_decimal(field: &[u8]) -> Option<Decimal> {
 /// (so the digits fit a u64): exactly the `Decimal` that `Decimal::from_str`
 /// makes, trailing zeros (the scale) included.
 fn plain_prefix(text: &[u8]) -> Option<(Decimal, usize)> {
-    let (mantissa, scale, end) = short_number(text).or_else(|| bytewise_number(text))?;
-    let value = Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, false, scale);
-    Some((value, end))
-}
-
-/// `plain_prefix` eight bytes at a time, for up to 7 digits before the
-/// dot and 7 after (prices and volumes as files hold them); `None` leaves
-/// anything else to [`bytewise_number`]. Parsing is the slower of the two
-/// threads, and this halves its time on numbers.
-fn short_number(text: &[u8]) -> Option<(u64, u32, usize)> {
-    let (whole, digits) = eight_digits(text.get(..8)?)?;
-    let (mantissa, scale, end) = match text[digits] {
-        b'.' => {
-            let (fraction, places) = eight_digits(text.get(digits + 1..digits + 9)?)?;
-            if places == 0 {
-                return None;
-            }
-            let end = digits + 1 + places;
-            (
-                whole * 10u64.pow(places as u32) + fraction,
-                places as u32,
-                end,
-            )
-        }
-        _ => (whole, 0, digits),
-    };
-    if digits == 0 || !matches!(text.get(end), Some(b',' | b'\n') | None) {
-        return None;
-    }
-    Some((mantissa, scale, end))
-}
-
-/// The run of decimal digits leading eight bytes, as a number, and its
-/// length; `None` when all eight are digits. Each step below joins
-/// neighbouring lanes: digits into 2-digit, 4-digit, then 8-digit numbers.
-fn eight_digits(bytes: &[u8]) -> Option<(u64, usize)> {
-    let word = u64::from_le_bytes(bytes.try_into().ok()?);
-    // Each byte minus '0': below 10 for a digit, 10 or more otherwise.
-    let values = word ^ 0x3030_3030_3030_3030;
-    // A lane's top bit is set when its low 7 bits are 10 or more (adding
-    // 0x76 to at most 0x7F never carries into the next lane) or when it
-    // was already set.
-    let not_digit = (((values & 0x7F7F_7F7F_7F7F_7F7F) + 0x7676_7676_7676_7676) | values)
-        & 0x8080_8080_8080_8080;
-    let count = (not_digit.trailing_zeros() / 8) as usize;
-    if count == 8 {
-        return None;
-    }
-    if count == 0 {
-        return Some((0, 0));
-    }
-    // The first byte is the most significant digit: shifted to the top
-    // lanes, the emptied low lanes read as leading zeros.
-    let mut v = (values & 0x0F0F_0F0F_0F0F_0F0F) << (8 * (8 - count));
-    v = (v * 10 + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
-    v = (v * 100 + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
-    v = (v * 10_000 + (v >> 32)) & 0xFFFF_FFFF;
-    Some((v, count))
-}
-
-/// `plain_prefix` one byte at a time: (digits as an integer, places after
-/// the dot, end).
-fn bytewise_number(text: &[u8]) -> Option<(u64, u32, usize)> {
     let mut mantissa = 0u64;
     let mut dot = usize::MAX;
     let mut end = 0;
@@ -555,7 +492,14 @@ fn bytewise_number(text: &[u8]) -> Option<(u64, u32, usize)> {
     } else {
         return None;
     };
-    Some((mantissa, scale as u32, end))
+    let value = Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        false,
+        scale as u32,
+    );
+    Some((value, end))
 }
 
 fn timestamp(field: &[u8], dates: &mut Dates) -> Option<DateTime<Utc>> {
@@ -903,50 +847,6 @@ mod tests {
             plain_decimal(b"18446744073709551615").is_none(),
             "20 digits"
         );
-    }
-
-    proptest! {
-        #[test]
-        fn eight_bytes_at_a_time_reads_numbers_as_one_at_a_time_does(
-            text in "[0-9.,\n x]{0,24}",
-            digits in "[0-9]{0,9}(\\.[0-9]{0,9})?(,|\n|x|\\.)[0-9]{0,8}",
-        ) {
-            for text in [text.as_bytes(), digits.as_bytes()] {
-                if let Some(fast) = short_number(text) {
-                    prop_assert_eq!(Some(fast), bytewise_number(text));
-                }
-                prop_assert_eq!(
-                    plain_prefix(text).map(|(v, end)| (v.mantissa(), v.scale(), end)),
-                    bytewise_number(text).map(|(m, s, end)| (i128::from(m), s, end))
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn eight_digits_covers_every_length() {
-        for text in [
-            "12345678",
-            "1234567,",
-            "100.24,1",
-            "0000001\n",
-            "9999999.",
-            ",1234567",
-            "x",
-        ] {
-            let padded = format!("{text:<8}");
-            let want = text.bytes().take_while(u8::is_ascii_digit).count();
-            let got = eight_digits(padded.as_bytes());
-            if want == 8 {
-                assert_eq!(got, None);
-            } else {
-                let value = text[..want].parse().unwrap_or(0);
-                assert_eq!(got, Some((value, want)), "{text}");
-            }
-        }
-        assert_eq!(short_number(b"100.24,100.26"), Some((10024, 2, 6)));
-        assert_eq!(short_number(b"512\n2020-01-01"), Some((512, 0, 3)));
-        assert_eq!(short_number(b"1.2.3,456789"), None);
     }
 
     fn load_file(text: &[u8], threads: usize, buffer: usize) -> Option<Vec<Exact>> {

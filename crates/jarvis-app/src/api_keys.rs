@@ -67,13 +67,6 @@ fn time(text: &str) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
 impl App {
     async fn reload_key_index(&self) -> Result<(), AppError> {
         let keys: HashMap<String, String> = self
@@ -124,10 +117,13 @@ impl App {
     pub async fn create_api_key(&self, request: NewApiKey) -> Result<CreatedApiKey, AppError> {
         let name = request.name.trim().to_owned();
         if name.is_empty() {
-            return Err(invalid("name", "is required: say what the key is for"));
+            return Err(AppError::invalid(
+                "name",
+                "is required: say what the key is for",
+            ));
         }
         if name.chars().count() > 80 {
-            return Err(invalid("name", "must be at most 80 characters"));
+            return Err(AppError::invalid("name", "must be at most 80 characters"));
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -154,7 +150,7 @@ impl App {
                     Err(rusqlite::Error::SqliteFailure(e, _))
                         if e.code == rusqlite::ErrorCode::ConstraintViolation =>
                     {
-                        Err(invalid("name", format!("a key named {:?} exists already", k.name)))
+                        Err(AppError::invalid("name", format!("a key named {:?} exists already", k.name)))
                     }
                     Err(e) => Err(jarvis_store::DbError::from(e).into()),
                 }

@@ -14,7 +14,7 @@ use jarvis_brokers::{AlpacaBroker, BinanceBroker, Timeouts};
 use jarvis_trading::broker::BrokerError;
 use jarvis_trading::live::LiveVenue;
 use rusqlite::OptionalExtension;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -139,41 +139,40 @@ fn secret_name(kind: BrokerKind) -> String {
     format!("trading/{}/secret", kind.as_str())
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
 /// An absolute http(s) URL with a host and nothing after the path; plain
 /// http only on loopback (a test server, a local proxy), since keys travel
 /// in the headers.
 fn endpoint(field: &'static str, value: &str) -> Result<String, AppError> {
     let value = value.trim();
-    let url =
-        url::Url::parse(value).map_err(|e| invalid(field, format!("is not a valid URL ({e})")))?;
+    let url = url::Url::parse(value)
+        .map_err(|e| AppError::invalid(field, format!("is not a valid URL ({e})")))?;
     let host = url.host_str().unwrap_or_default().to_owned();
     if host.is_empty() {
-        return Err(invalid(field, "must name a host"));
+        return Err(AppError::invalid(field, "must name a host"));
     }
     let loopback = matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]");
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
         "http" => {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 field,
                 "must use https:// (plain http is allowed only on this computer)",
             ));
         }
-        _ => return Err(invalid(field, "must start with https://")),
+        _ => return Err(AppError::invalid(field, "must start with https://")),
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(field, "must not contain a user name or password"));
+        return Err(AppError::invalid(
+            field,
+            "must not contain a user name or password",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(field, "must not contain a query or fragment"));
+        return Err(AppError::invalid(
+            field,
+            "must not contain a query or fragment",
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -181,10 +180,10 @@ fn endpoint(field: &'static str, value: &str) -> Result<String, AppError> {
 fn key(field: &'static str, value: &str) -> Result<String, AppError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(invalid(field, "is required"));
+        return Err(AppError::invalid(field, "is required"));
     }
     if value.len() > 512 || value.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(invalid(
+        return Err(AppError::invalid(
             field,
             "must be the key as the broker shows it: no spaces, at most 512 characters",
         ));
@@ -263,6 +262,25 @@ impl App {
             .unwrap_or_default())
     }
 
+    /// The key id and secret saved for `kind`, when both are in the keychain.
+    async fn stored_keys(
+        &self,
+        kind: BrokerKind,
+    ) -> Result<Option<(String, SecretString)>, AppError> {
+        let secrets = self.secrets.clone();
+        let (id, secret) = crate::blocking(move || {
+            Ok((
+                secrets.get(&key_id_name(kind))?,
+                secrets.get(&secret_name(kind))?,
+            ))
+        })
+        .await?;
+        Ok(match (id, secret) {
+            (Some(id), Some(secret)) => Some((id.expose_secret().to_owned(), secret)),
+            _ => None,
+        })
+    }
+
     pub async fn broker_settings(&self) -> Result<BrokerSettings, AppError> {
         let stored = self.stored_broker().await?;
         let venue = self.trading.venue();
@@ -293,7 +311,7 @@ impl App {
         {
             let open = self.trading.open_order_count(current.name());
             if open > 0 {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "kind",
                     format!(
                         "{open} order(s) are still open at {}: cancel them (or let them fill) before switching broker",
@@ -319,71 +337,46 @@ impl App {
         let venue = match update.kind {
             BrokerKind::Paper => None,
             kind => {
-                let secrets = self.secrets.clone();
                 let (new_id, new_secret) = match (&update.key_id, &update.secret) {
                     (Some(id), Some(secret)) => {
                         (Some(key("key_id", id)?), Some(key("secret", secret)?))
                     }
                     (None, None) => (None, None),
                     (Some(_), None) => {
-                        return Err(invalid("secret", "is required with a new key id"));
+                        return Err(AppError::invalid("secret", "is required with a new key id"));
                     }
                     (None, Some(_)) => {
-                        return Err(invalid("key_id", "is required with a new secret"));
+                        return Err(AppError::invalid("key_id", "is required with a new secret"));
                     }
                 };
                 let (key_id, secret) = match (new_id.clone(), new_secret.clone()) {
                     (Some(id), Some(secret)) => (id, SecretString::from(secret)),
-                    _ => {
-                        let read = |name: String| {
-                            let secrets = secrets.clone();
-                            async move {
-                                tokio::task::spawn_blocking(move || secrets.get(&name))
-                                    .await
-                                    .map_err(|e| {
-                                        AppError::Db(jarvis_store::DbError::Task(e.to_string()))
-                                    })?
-                                    .map_err(AppError::from)
-                            }
-                        };
-                        let id = read(key_id_name(kind)).await?;
-                        let secret = read(secret_name(kind)).await?;
-                        match (id, secret) {
-                            (Some(id), Some(secret)) => {
-                                (secrecy::ExposeSecret::expose_secret(&id).to_owned(), secret)
-                            }
-                            _ => {
-                                return Err(invalid(
-                                    "key_id",
-                                    format!(
-                                        "is required: no {} keys are stored yet",
-                                        kind.as_str()
-                                    ),
-                                ));
-                            }
-                        }
-                    }
+                    _ => self.stored_keys(kind).await?.ok_or_else(|| {
+                        AppError::invalid(
+                            "key_id",
+                            format!("is required: no {} keys are stored yet", kind.as_str()),
+                        )
+                    })?,
                 };
                 let base = base_url.clone().unwrap_or_default();
                 let venue = adapter(kind, &base, data_url.as_deref(), key_id, secret)
-                    .map_err(|e| invalid("base_url", e.to_string()))?;
+                    .map_err(|e| AppError::invalid("base_url", e.to_string()))?;
                 // Prove the keys and URL before keeping anything.
                 if let Err(e) = venue.refresh().await {
                     let field = match e {
                         BrokerError::Auth { .. } => "secret",
                         _ => "base_url",
                     };
-                    return Err(invalid(field, e.to_string()));
+                    return Err(AppError::invalid(field, e.to_string()));
                 }
                 if let (Some(id), Some(secret)) = (new_id, new_secret) {
                     let secrets = self.secrets.clone();
-                    tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+                    crate::blocking(move || {
                         secrets.set(&key_id_name(kind), &SecretString::from(id))?;
                         secrets.set(&secret_name(kind), &SecretString::from(secret))?;
                         Ok(())
                     })
-                    .await
-                    .map_err(|e| AppError::Db(jarvis_store::DbError::Task(e.to_string())))??;
+                    .await?;
                 }
                 Some(venue)
             }
@@ -434,16 +427,7 @@ impl App {
             return Ok(());
         }
         let kind = stored.kind;
-        let secrets = self.secrets.clone();
-        let (id, secret) = tokio::task::spawn_blocking(move || {
-            Ok::<_, AppError>((
-                secrets.get(&key_id_name(kind))?,
-                secrets.get(&secret_name(kind))?,
-            ))
-        })
-        .await
-        .map_err(|e| AppError::Db(jarvis_store::DbError::Task(e.to_string())))??;
-        let (Some(id), Some(secret)) = (id, secret) else {
+        let Some((id, secret)) = self.stored_keys(kind).await? else {
             return Err(AppError::NotSupported(format!(
                 "{} is the selected broker but its keys are not in the keychain; enter them again in Settings",
                 kind.as_str()
@@ -455,14 +439,8 @@ impl App {
             .clone()
             .or(default_base.map(str::to_owned))
             .unwrap_or_default();
-        let venue = adapter(
-            kind,
-            &base,
-            stored.data_url.as_deref(),
-            secrecy::ExposeSecret::expose_secret(&id).to_owned(),
-            secret,
-        )
-        .map_err(|e| AppError::NotSupported(e.to_string()))?;
+        let venue = adapter(kind, &base, stored.data_url.as_deref(), id, secret)
+            .map_err(|e| AppError::NotSupported(e.to_string()))?;
         self.trading.set_venue(Some(venue));
         self.trading.sync_live().await?;
         Ok(())

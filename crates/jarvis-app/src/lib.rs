@@ -57,6 +57,25 @@ pub enum AppError {
     Trading(#[from] jarvis_trading::TradingError),
 }
 
+impl AppError {
+    /// A refused input, naming the field and why.
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Runs blocking work (the keychain, file copies) off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Db(DbError::Task(e.to_string())))?
+}
+
 impl ProblemSource for AppError {
     fn problem(&self) -> Problem {
         match self {

@@ -108,13 +108,6 @@ pub struct ModelImport {
     pub path: String,
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
 /// whisper.cpp model files start with the ggml magic, little-endian.
 fn is_ggml(path: &Path) -> std::io::Result<bool> {
     use std::io::Read;
@@ -212,7 +205,7 @@ impl App {
             .iter()
             .find(|k| k.name == request.name)
             .ok_or_else(|| {
-                invalid(
+                AppError::invalid(
                     "name",
                     format!(
                         "unknown model {:?}; one of: {}",
@@ -228,10 +221,14 @@ impl App {
         let base = match request.base_url.as_deref().map(str::trim) {
             None | Some("") => MODEL_SOURCE.to_owned(),
             Some(url) => {
-                let parsed = url::Url::parse(url)
-                    .map_err(|e| invalid("base_url", format!("is not a valid URL ({e})")))?;
+                let parsed = url::Url::parse(url).map_err(|e| {
+                    AppError::invalid("base_url", format!("is not a valid URL ({e})"))
+                })?;
                 if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(invalid("base_url", "must start with http:// or https://"));
+                    return Err(AppError::invalid(
+                        "base_url",
+                        "must start with http:// or https://",
+                    ));
                 }
                 url.trim_end_matches('/').to_owned()
             }
@@ -239,7 +236,7 @@ impl App {
         {
             let mut running = self.downloads.lock().unwrap_or_else(|p| p.into_inner());
             if running.iter().any(|n| n == known.name) {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "name",
                     format!("{} is already downloading", known.name),
                 ));
@@ -290,7 +287,7 @@ impl App {
     pub async fn import_speech_model(&self, request: ModelImport) -> Result<SpeechModel, AppError> {
         let source = PathBuf::from(request.path.trim());
         if !source.is_absolute() {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "path",
                 "must be an absolute path to a whisper .bin file",
             ));
@@ -298,13 +295,13 @@ impl App {
         match is_ggml(&source) {
             Ok(true) => {}
             Ok(false) => {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "path",
                     format!("{} is not a whisper.cpp (ggml) model", source.display()),
                 ));
             }
             Err(e) => {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "path",
                     format!("cannot read {}: {e}", source.display()),
                 ));
@@ -314,20 +311,21 @@ impl App {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .filter(|f| f.ends_with(".bin"))
-            .ok_or_else(|| invalid("path", "must name a .bin file"))?;
+            .ok_or_else(|| AppError::invalid("path", "must name a .bin file"))?;
         let dir = self.models_dir();
         let target = dir.join(&file);
         let copy_target = target.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            // Copy beside, then rename: a half-copied model is never listed.
-            let part = copy_target.with_extension("bin.part");
-            std::fs::copy(&source, &part)?;
-            std::fs::rename(&part, &copy_target)
+        crate::blocking(move || {
+            let copy = || -> std::io::Result<()> {
+                std::fs::create_dir_all(&dir)?;
+                // Copy beside, then rename: a half-copied model is never listed.
+                let part = copy_target.with_extension("bin.part");
+                std::fs::copy(&source, &part)?;
+                std::fs::rename(&part, &copy_target)
+            };
+            copy().map_err(|e| AppError::invalid("path", format!("cannot copy it: {e}")))
         })
-        .await
-        .map_err(|e| AppError::Db(jarvis_store::DbError::Task(e.to_string())))?
-        .map_err(|e| invalid("path", format!("cannot copy it: {e}")))?;
+        .await?;
         self.bus.publish(Event::VoiceSettingsChanged);
         let models = self.speech_models().await?;
         Ok(models

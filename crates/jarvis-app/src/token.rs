@@ -12,7 +12,7 @@ impl App {
     /// The owner token, created and stored on first use.
     pub async fn owner_token(&self) -> Result<SecretString, AppError> {
         let secrets = self.secrets.clone();
-        tokio::task::spawn_blocking(move || {
+        crate::blocking(move || {
             if let Some(token) = secrets.get(OWNER_TOKEN)? {
                 return Ok(token);
             }
@@ -26,6 +26,5 @@ impl App {
             Ok(token)
         })
         .await
-        .map_err(|e| AppError::Db(jarvis_store::DbError::Task(e.to_string())))?
     }
 }

@@ -65,13 +65,6 @@ const MODIFIERS: &[&str] = &[
     "cmdorctrl",
 ];
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
 /// A key the global-shortcut layer understands: a letter, a digit, F1–F24
 /// or a named key.
 fn is_key(key: &str) -> bool {
@@ -123,10 +116,10 @@ impl VoiceSettings {
     pub fn validate(mut self) -> Result<Self, AppError> {
         let parts: Vec<&str> = self.hotkey.split('+').map(str::trim).collect();
         let Some((key, modifiers)) = parts.split_last() else {
-            return Err(invalid("hotkey", "is empty"));
+            return Err(AppError::invalid("hotkey", "is empty"));
         };
         if modifiers.is_empty() {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "hotkey",
                 "needs at least one modifier (Ctrl, Alt, Shift or Super), e.g. Ctrl+Alt+Space",
             ));
@@ -135,13 +128,13 @@ impl VoiceSettings {
             .iter()
             .find(|m| !MODIFIERS.contains(&m.to_ascii_lowercase().as_str()))
         {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "hotkey",
                 format!("{m:?} is not a modifier: use Ctrl, Alt, Shift or Super"),
             ));
         }
         if !is_key(key) {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "hotkey",
                 format!("{key:?} is not a key: use a letter, a digit, F1–F24 or Space"),
             ));
@@ -158,13 +151,16 @@ impl VoiceSettings {
         if let Some(model) = &self.model {
             let path = PathBuf::from(model);
             if !path.is_absolute() {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "model",
                     "must be an absolute path to a whisper .bin model",
                 ));
             }
             if !path.is_file() {
-                return Err(invalid("model", format!("{model} does not exist")));
+                return Err(AppError::invalid(
+                    "model",
+                    format!("{model} does not exist"),
+                ));
             }
         }
         Ok(self)
@@ -198,7 +194,7 @@ impl App {
         if let Some(device) = &settings.device {
             let devices = self.voice_devices().await?;
             if !devices.iter().any(|d| d == device) {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "device",
                     format!(
                         "no microphone named {device:?}; found: {}",
@@ -207,8 +203,8 @@ impl App {
                 ));
             }
         }
-        let json =
-            serde_json::to_string(&settings).map_err(|e| invalid("settings", e.to_string()))?;
+        let json = serde_json::to_string(&settings)
+            .map_err(|e| AppError::invalid("settings", e.to_string()))?;
         self.db
             .call(move |conn| -> Result<(), AppError> {
                 conn.execute(
@@ -226,10 +222,11 @@ impl App {
 
     /// Names of the input devices, default first when the system says.
     pub async fn voice_devices(&self) -> Result<Vec<String>, AppError> {
-        tokio::task::spawn_blocking(jarvis_voice::capture::input_device_names)
-            .await
-            .map_err(|e| AppError::Db(jarvis_store::DbError::Task(e.to_string())))?
-            .map_err(|e| AppError::NotSupported(e.to_string()))
+        crate::blocking(|| {
+            jarvis_voice::capture::input_device_names()
+                .map_err(|e| AppError::NotSupported(e.to_string()))
+        })
+        .await
     }
 }
 

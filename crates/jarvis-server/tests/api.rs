@@ -110,13 +110,7 @@ async fn providers_round_trip_and_never_return_the_key() {
     assert_eq!(patched["model"], "gemini-2.5-pro");
     assert_eq!(patched["name"], "Gemini");
 
-    let (status, _, _) = api
-        .send(
-            api.request("DELETE", &format!("/api/v1/providers/{id}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let status = api.delete(&format!("/api/v1/providers/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, problem) = api
         .json(
@@ -633,21 +627,9 @@ async fn facts_are_remembered_listed_and_deleted_by_api_and_by_voice() {
     assert_eq!(facts[0]["source"], "voice");
 
     let id = fact["id"].as_str().unwrap();
-    let (status, _, _) = api
-        .send(
-            api.request("DELETE", &format!("/api/v1/memory/facts/{id}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let status = api.delete(&format!("/api/v1/memory/facts/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = api
-        .send(
-            api.request("DELETE", &format!("/api/v1/memory/facts/{id}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let status = api.delete(&format!("/api/v1/memory/facts/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -729,13 +711,7 @@ async fn api_keys_open_the_api_but_only_the_owner_manages_them() {
     }
 
     let id = keys[0]["id"].as_str().unwrap();
-    let (status, _, _) = api
-        .send(
-            api.request("DELETE", &format!("/api/v1/api-keys/{id}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let status = api.delete(&format!("/api/v1/api-keys/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _, _) = api
         .send(with_key("GET", "/v1/models").body(Body::empty()).unwrap())
@@ -882,13 +858,7 @@ async fn a_live_strategy_trades_through_the_pipeline_and_meets_the_kill_switch()
         "{runs}"
     );
 
-    let (status, _, _) = api
-        .send(
-            api.request("DELETE", "/api/v1/strategies/runs/AAPL")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let status = api.delete("/api/v1/strategies/runs/AAPL").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
 

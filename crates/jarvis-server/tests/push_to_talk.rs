@@ -19,13 +19,19 @@ fn shared() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
 }
 
+/// The FIFO behind the virtual microphone.
+fn fifo() -> PathBuf {
+    std::env::var_os("JARVIS_VIRTUAL_MIC_FIFO")
+        .filter(|f| !f.is_empty())
+        .map(PathBuf::from)
+        .expect("JARVIS_VIRTUAL_MIC_FIFO is not set: run under scripts/lib/virtual-mic")
+}
+
 /// One recording at a time on the shared microphone, across test processes
 /// (the jarvis-voice capture tests take the same lock).
 fn exclusive_microphone() -> std::fs::File {
-    let fifo = std::env::var_os("JARVIS_VIRTUAL_MIC_FIFO")
-        .filter(|f| !f.is_empty())
-        .expect("JARVIS_VIRTUAL_MIC_FIFO is not set: run under scripts/lib/virtual-mic");
-    let path = std::path::Path::new(&fifo).with_extension("lock");
+    let fifo = fifo();
+    let path = fifo.with_extension("lock");
     let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     file.lock()
         .unwrap_or_else(|e| panic!("cannot lock {}: {e}", path.display()));
@@ -34,9 +40,7 @@ fn exclusive_microphone() -> std::fs::File {
 
 /// Writes a 16 kHz mono fixture into the virtual microphone at real-time pace.
 fn speak(id: &str) -> std::thread::JoinHandle<()> {
-    let fifo = std::env::var_os("JARVIS_VIRTUAL_MIC_FIFO")
-        .filter(|f| !f.is_empty())
-        .expect("JARVIS_VIRTUAL_MIC_FIFO is not set: run under scripts/lib/virtual-mic");
+    let fifo = fifo();
     let wav = shared().join(format!("fixtures/voice/{id}.wav"));
     let samples = jarvis_voice::load_wav_16k(&wav).unwrap_or_else(|e| panic!("{e}"));
     std::thread::spawn(move || {

@@ -107,4 +107,12 @@ impl Api {
             .await;
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
+
+    /// `DELETE uri` with the owner token; the answer's status.
+    pub async fn delete(&self, uri: &str) -> StatusCode {
+        let (status, _, _) = self
+            .send(self.request("DELETE", uri).body(Body::empty()).unwrap())
+            .await;
+        status
+    }
 }

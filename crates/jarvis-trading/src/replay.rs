@@ -18,7 +18,7 @@ use crate::broker::Timeframe;
 use crate::live::LiveVenue;
 use crate::paper::Quote;
 use crate::service::{TradingError, TradingService};
-use crate::validate::{Instrument, Invalid};
+use crate::validate::{self, Invalid};
 
 /// Bars kept per symbol for the chart.
 const HISTORY: usize = 5_000;
@@ -140,15 +140,7 @@ impl MarketService {
     /// Starts (or restarts) the replay for a symbol.
     pub fn start_replay(&self, request: ReplayRequest) -> Result<ReplayStatus, TradingError> {
         let invalid = |field, reason: String| TradingError::Invalid(Invalid { field, reason });
-        if Instrument::for_symbol(&request.symbol).is_none() {
-            return Err(invalid(
-                "symbol",
-                format!(
-                    "unknown instrument {:?}: use a ticker like AAPL or a pair like BTCUSDT",
-                    request.symbol
-                ),
-            ));
-        }
+        validate::instrument(&request.symbol).map_err(TradingError::Invalid)?;
         if !request.speed.is_finite() || request.speed < 0.0 {
             return Err(invalid(
                 "speed",
@@ -195,15 +187,7 @@ impl MarketService {
                 "live bars come from a broker: select Alpaca or Binance in Settings, or play a CSV replay".into(),
             ));
         };
-        let instrument = Instrument::for_symbol(&request.symbol).ok_or_else(|| {
-            invalid(
-                "symbol",
-                format!(
-                    "unknown instrument {:?}: use a ticker like AAPL or a pair like BTCUSDT",
-                    request.symbol
-                ),
-            )
-        })?;
+        let instrument = validate::instrument(&request.symbol).map_err(TradingError::Invalid)?;
         venue
             .broker()
             .supports(&instrument)

@@ -17,7 +17,7 @@ use crate::orders::{OrderRequest, OrderSource, OrderState, OrderType, Side};
 use crate::replay::MarketService;
 use crate::service::TradingError;
 use crate::strategy::{self, Action, Exposure, Series, StrategyError};
-use crate::validate::{Instrument, Invalid};
+use crate::validate::{self, Invalid};
 
 /// `POST /api/v1/strategies/runs`.
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -80,15 +80,7 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> TradingError {
 impl MarketService {
     /// Starts (or replaces) the strategy on `symbol`.
     pub fn start_strategy(&self, request: StartStrategyRun) -> Result<StrategyRun, TradingError> {
-        let instrument = Instrument::for_symbol(&request.symbol).ok_or_else(|| {
-            invalid(
-                "symbol",
-                format!(
-                    "unknown instrument {:?}: use a ticker like AAPL or a pair like BTCUSDT",
-                    request.symbol
-                ),
-            )
-        })?;
+        let instrument = validate::instrument(&request.symbol).map_err(TradingError::Invalid)?;
         strategy::build(&request.strategy, &request.params).map_err(|e| match e {
             StrategyError::Unknown(_) => invalid("strategy", e.to_string()),
             other => invalid("params", other.to_string()),

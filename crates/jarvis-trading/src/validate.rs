@@ -96,17 +96,19 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
     }
 }
 
-/// Checks an order request against its instrument.
-pub fn validate(request: &OrderRequest) -> Result<Instrument, Invalid> {
-    let instrument = Instrument::for_symbol(&request.symbol).ok_or_else(|| {
+/// The instrument `symbol` names, or a refusal of the `symbol` field.
+pub fn instrument(symbol: &str) -> Result<Instrument, Invalid> {
+    Instrument::for_symbol(symbol).ok_or_else(|| {
         invalid(
             "symbol",
-            format!(
-                "unknown instrument {:?}: use a ticker like AAPL or a pair like BTCUSDT",
-                request.symbol
-            ),
+            format!("unknown instrument {symbol:?}: use a ticker like AAPL or a pair like BTCUSDT"),
         )
-    })?;
+    })
+}
+
+/// Checks an order request against its instrument.
+pub fn validate(request: &OrderRequest) -> Result<Instrument, Invalid> {
+    let instrument = instrument(&request.symbol)?;
     if request.qty <= Decimal::ZERO {
         return Err(invalid(
             "qty",

@@ -72,11 +72,29 @@ async fn add(f: &Fixture, name: &str, kind: ProviderKind, url: &str) -> String {
             kind,
             base_url,
             model: format!("{name}-model"),
+            embedding_model: None,
             api_key: (kind != ProviderKind::Openai).then(|| "test-key-0123456789abcdef".into()),
         })
         .await
         .unwrap()
         .id
+}
+
+/// Sends `text` in a new conversation and waits for the answer to finish.
+async fn ask(f: &mut Fixture, text: &str) -> jarvis_ai::chat::SendReceipt {
+    let receipt = f.chat.send(send(text)).await.unwrap();
+    until_finished(&mut f.events, &receipt.assistant_message_id).await;
+    receipt
+}
+
+/// The newest message of a conversation (the answer, once finished).
+async fn last_message(memory: &MemoryService, conversation_id: &str) -> jarvis_memory::Message {
+    memory
+        .messages(conversation_id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
 }
 
 fn send(text: &str) -> SendMessage {
@@ -216,13 +234,7 @@ async fn stop_keeps_the_text_so_far_marked_interrupted() {
     }
     f.chat.stop(&receipt.assistant_message_id).unwrap();
     until_finished(&mut f.events, &receipt.assistant_message_id).await;
-    let answer = f
-        .memory
-        .messages(&receipt.conversation.id)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let answer = last_message(&f.memory, &receipt.conversation.id).await;
     assert_eq!(answer.content, "Mars is");
     assert_eq!(answer.status, MessageStatus::Interrupted);
     assert!(matches!(
@@ -244,13 +256,7 @@ async fn when_nobody_answers_the_reply_is_a_failure_naming_each_reason() {
     let receipt = f.chat.send(send("hi")).await.unwrap();
     let (provider, _) = until_finished(&mut f.events, &receipt.assistant_message_id).await;
     assert_eq!(provider, None);
-    let answer = f
-        .memory
-        .messages(&receipt.conversation.id)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let answer = last_message(&f.memory, &receipt.conversation.id).await;
     assert_eq!(answer.status, MessageStatus::Failed);
     let error = answer.error.unwrap();
     assert!(
@@ -265,36 +271,20 @@ async fn earlier_conversations_are_recalled_into_the_context_and_recorded() {
     let mut f = fixture();
     let server = FakeServer::start(vec![sse_response(OPENAI_EVENTS, Duration::ZERO)]).await;
     add(&f, "Local", ProviderKind::Openai, &server.url).await;
-    let first = f
-        .chat
-        .send(send("What colour is the planet Mars?"))
-        .await
-        .unwrap();
-    until_finished(&mut f.events, &first.assistant_message_id).await;
+    let first = ask(&mut f, "What colour is the planet Mars?").await;
     assert!(
         !server.last_request().contains("earlier conversations"),
         "nothing to recall yet"
     );
 
     // A new conversation about the same thing recalls the earlier answer.
-    let second = f
-        .chat
-        .send(send("Remind me: which colour was Mars?"))
-        .await
-        .unwrap();
-    until_finished(&mut f.events, &second.assistant_message_id).await;
+    let second = ask(&mut f, "Remind me: which colour was Mars?").await;
     let body = server.last_request();
     assert!(
         body.contains("earlier conversations") && body.contains("Mars is red."),
         "{body}"
     );
-    let answer = f
-        .memory
-        .messages(&second.conversation.id)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let answer = last_message(&f.memory, &second.conversation.id).await;
     assert!(!answer.recalled.is_empty());
     assert!(
         answer
@@ -305,15 +295,8 @@ async fn earlier_conversations_are_recalled_into_the_context_and_recorded() {
     assert!(answer.recalled.iter().any(|r| r.excerpt == "Mars is red."));
 
     // Unrelated words recall nothing.
-    let third = f.chat.send(send("Describe photosynthesis")).await.unwrap();
-    until_finished(&mut f.events, &third.assistant_message_id).await;
-    let answer = f
-        .memory
-        .messages(&third.conversation.id)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let third = ask(&mut f, "Describe photosynthesis").await;
+    let answer = last_message(&f.memory, &third.conversation.id).await;
     assert!(answer.recalled.is_empty());
 }
 
@@ -326,8 +309,7 @@ async fn regenerate_replaces_the_last_answer_with_a_new_one() {
     ])
     .await;
     add(&f, "Local", ProviderKind::Openai, &server.url).await;
-    let first = f.chat.send(send("What colour is Mars?")).await.unwrap();
-    until_finished(&mut f.events, &first.assistant_message_id).await;
+    let first = ask(&mut f, "What colour is Mars?").await;
 
     let again = f
         .chat
@@ -374,5 +356,143 @@ async fn regenerate_replaces_the_last_answer_with_a_new_one() {
             }
         ),
         "{err}"
+    );
+}
+
+/// A toy embedding model: one dimension per topic, counting its words.
+fn concepts(text: &str) -> Vec<f32> {
+    const TOPICS: [&[&str]; 3] = [
+        &["mars", "ares", "planet", "rover", "red"],
+        &["pizza", "pasta", "cheese"],
+        &["guitar", "song", "music"],
+    ];
+    let lower = text.to_lowercase();
+    let mut v: Vec<f32> = TOPICS
+        .iter()
+        .map(|words| words.iter().filter(|w| lower.contains(*w)).count() as f32)
+        .collect();
+    v.push(0.05);
+    v
+}
+
+/// An OpenAI-compatible server with `/v1/embeddings` (the toy model) and
+/// `/v1/chat/completions` (answers "Mars is red.").
+async fn server_with_embeddings() -> FakeServer {
+    FakeServer::routed(Arc::new(|request: &str| {
+        if !request.starts_with("POST /v1/embeddings") {
+            return sse_response(OPENAI_EVENTS, Duration::ZERO);
+        }
+        let body: serde_json::Value =
+            serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        let data: Vec<serde_json::Value> = body["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                serde_json::json!({
+                    "object": "embedding", "index": i,
+                    "embedding": concepts(text.as_str().unwrap()),
+                })
+            })
+            .collect();
+        let answer = serde_json::json!({
+            "object": "list", "data": data, "model": body["model"],
+            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+        })
+        .to_string();
+        status_response("200 OK", "", &answer)
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn earlier_messages_about_the_same_thing_are_recalled_by_meaning() {
+    let mut f = fixture();
+    let server = server_with_embeddings().await;
+    f.providers
+        .add(NewProvider {
+            name: "Local".into(),
+            kind: ProviderKind::Openai,
+            base_url: format!("{}/v1", server.url),
+            model: "chat-model".into(),
+            embedding_model: Some("concepts-1".into()),
+            api_key: None,
+        })
+        .await
+        .unwrap();
+    let first = ask(&mut f, "What colour is the planet Mars?").await;
+    // The question and the answer get their vectors in the background.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !f
+        .memory
+        .unembedded("concepts-1", 10)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "never embedded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // No word in common, the same topic: recalled by meaning.
+    let second = ask(&mut f, "Tell me about Ares' world").await;
+    let answer = last_message(&f.memory, &second.conversation.id).await;
+    let similar: Vec<_> = answer
+        .recalled
+        .iter()
+        .filter(|r| r.kind == jarvis_memory::RecallKind::Similar)
+        .collect();
+    assert!(
+        similar.iter().any(|r| r.excerpt == "Mars is red."),
+        "{:?}",
+        answer.recalled
+    );
+    assert!(
+        similar
+            .iter()
+            .all(|r| r.conversation_id == first.conversation.id)
+    );
+    let chat_request = server
+        .requests()
+        .into_iter()
+        .rfind(|r| r.starts_with("POST /v1/chat/completions"))
+        .unwrap();
+    assert!(chat_request.contains("Mars is red."), "{chat_request}");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("POST /v1/embeddings"))
+            .all(|r| r.contains("\"model\":\"concepts-1\""))
+    );
+
+    // Another topic recalls nothing by meaning.
+    let third = ask(&mut f, "A song for the guitar").await;
+    let answer = last_message(&f.memory, &third.conversation.id).await;
+    assert!(answer.recalled.is_empty(), "{:?}", answer.recalled);
+
+    // Only OpenAI-compatible providers are asked for embeddings.
+    let refused = f
+        .providers
+        .add(NewProvider {
+            name: "Claude".into(),
+            kind: ProviderKind::Anthropic,
+            base_url: "https://api.anthropic.com".into(),
+            model: "claude".into(),
+            embedding_model: Some("voyage".into()),
+            api_key: Some("test-key-0123456789abcdef".into()),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            jarvis_ai::ProviderError::Invalid {
+                field: "embedding_model",
+                ..
+            }
+        ),
+        "{refused:?}"
     );
 }

@@ -43,6 +43,7 @@ fn claude(key: &str) -> NewProvider {
         kind: ProviderKind::Anthropic,
         base_url: "https://api.anthropic.com/".into(),
         model: "claude-sonnet-4-5".into(),
+        embedding_model: None,
         api_key: Some(key.into()),
     }
 }
@@ -119,6 +120,7 @@ async fn a_local_openai_compatible_server_needs_no_key() {
             kind: ProviderKind::Openai,
             base_url: "http://127.0.0.1:11434/v1".into(),
             model: "llama3.2:1b".into(),
+            embedding_model: None,
             api_key: None,
         })
         .await

@@ -44,6 +44,7 @@ impl App {
                 kind: ProviderKind::Local,
                 base_url: path.display().to_string(),
                 model: "qwen2.5-coder-0.5b-instruct".into(),
+                embedding_model: None,
                 api_key: None,
             })
             .await;

@@ -1,12 +1,16 @@
-//! Memory: every conversation and message in SQLite, searchable.
+//! Memory: every conversation and message in SQLite, searchable through
+//! a tantivy index kept beside it.
 
 pub mod facts;
+mod index;
 mod search;
+mod semantic;
 mod service;
 pub mod transfer;
 
 pub use facts::{Fact, FactSource, NewFact, remembered};
 pub use search::{RecallKind, Recalled, SearchHit, SnippetPart};
+pub use semantic::MIN_SIMILARITY;
 pub use service::MemoryService;
 
 use chrono::{DateTime, Utc};
@@ -134,6 +138,8 @@ pub enum MemoryError {
     NoConversation(String),
     #[error("no fact has the id {0}")]
     NoFact(String),
+    #[error("search failed: {0}")]
+    Search(String),
     #[error("cannot import: {0}")]
     Import(transfer::ImportError),
     #[error(transparent)]
@@ -156,6 +162,9 @@ impl ProblemSource for MemoryError {
             MemoryError::Import(e) => {
                 Problem::new(ErrorKind::Invalid, "invalid_import", self.to_string())
                     .with_field(e.location.clone())
+            }
+            MemoryError::Search(_) => {
+                Problem::new(ErrorKind::Internal, "search_failed", self.to_string())
             }
             MemoryError::Db(e) => e.problem(),
         }

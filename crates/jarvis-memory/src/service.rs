@@ -6,17 +6,29 @@ use jarvis_core::{Event, EventBus, Role};
 use jarvis_store::Database;
 use rusqlite::{Connection, OptionalExtension};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use crate::facts::{self, Fact, FactSource};
+use crate::index::SearchIndex;
 use crate::search::{self, RecallKind, Recalled, SearchHit};
+use crate::semantic;
 use crate::{Conversation, ConversationPatch, MemoryError, Message, MessageStatus, NewMessage};
 
 pub const DEFAULT_TITLE: &str = "New conversation";
 const TITLE_MAX: usize = 120;
+/// A search waits this long at most for the latest writes to be indexed
+/// (a few milliseconds normally; a first build of a large index is longer).
+const SEARCH_FRESHNESS: Duration = Duration::from_secs(2);
+/// Recall runs before every request, so it waits less.
+const RECALL_FRESHNESS: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 pub struct MemoryService {
     db: Database,
     bus: EventBus,
+    index: Arc<SearchIndex>,
+    vectors: Arc<std::sync::Mutex<semantic::Vectors>>,
 }
 
 fn time(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
@@ -112,8 +124,24 @@ fn title_from(text: &str) -> String {
 }
 
 impl MemoryService {
+    /// Opens the search index beside the database (see `index.rs`).
     pub fn new(db: Database, bus: EventBus) -> Self {
-        Self { db, bus }
+        let index = Arc::new(SearchIndex::open(db.path()));
+        Self {
+            db,
+            bus,
+            index,
+            vectors: Arc::default(),
+        }
+    }
+
+    /// Waits until every message written so far is searchable; false if
+    /// that took longer than `timeout`. For tools and benchmarks.
+    pub async fn wait_indexed(&self, timeout: Duration) -> bool {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.wait_fresh(timeout))
+            .await
+            .unwrap_or(false)
     }
 
     /// Pinned first, then the most recently active.
@@ -197,6 +225,7 @@ impl MemoryService {
                 Ok(())
             })
             .await?;
+        self.index.changed();
         self.bus.publish(Event::ConversationsChanged);
         Ok(())
     }
@@ -246,6 +275,7 @@ impl MemoryService {
             })
             .await?;
         if removed.is_some() {
+            self.index.changed();
             self.bus.publish(Event::ConversationsChanged);
         }
         Ok(removed)
@@ -305,6 +335,7 @@ impl MemoryService {
                 Ok(stored)
             })
             .await?;
+        self.index.changed();
         self.bus.publish(Event::ConversationsChanged);
         Ok(stored)
     }
@@ -329,11 +360,13 @@ impl MemoryService {
         &self,
         bytes: Vec<u8>,
     ) -> Result<crate::transfer::ImportReport, MemoryError> {
+        let feed = self.index.feed();
         let report = self
             .db
-            .call(move |conn| crate::transfer::import(conn, &bytes))
+            .call(move |conn| crate::transfer::import(conn, &bytes, feed))
             .await?;
         if report.conversations_imported > 0 {
+            self.index.changed();
             self.bus.publish(Event::ConversationsChanged);
         }
         Ok(report)
@@ -347,7 +380,15 @@ impl MemoryService {
         exclude_conversation: &str,
         budget_chars: usize,
     ) -> Result<Vec<Recalled>, MemoryError> {
-        let expression = search::recall_query(text);
+        let terms = search::recall_terms(text);
+        let index = self.index.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            index.wait_fresh(RECALL_FRESHNESS);
+            index.search_any(&terms, search::recall_candidates())
+        })
+        .await
+        .map_err(|e| MemoryError::Search(e.to_string()))?
+        .map_err(|e| MemoryError::Search(e.to_string()))?;
         let exclude = exclude_conversation.to_owned();
         self.db
             .call(move |conn| -> Result<_, MemoryError> {
@@ -369,15 +410,77 @@ impl MemoryService {
                         excerpt: fact.text,
                     });
                 }
-                if let Some(expression) = expression {
-                    recalled.extend(search::recall(
-                        conn,
-                        &expression,
-                        &exclude,
-                        budget_chars - used,
-                    )?);
-                }
+                recalled.extend(search::recall(conn, &found, &exclude, budget_chars - used)?);
                 Ok(recalled)
+            })
+            .await
+    }
+
+    /// Messages with no embedding from `model` yet, newest first: what the
+    /// embedding job sends to the embeddings endpoint next.
+    pub async fn unembedded(
+        &self,
+        model: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, MemoryError> {
+        let model = model.to_owned();
+        self.db
+            .call(move |conn| Ok(semantic::unembedded(conn, &model, limit)?))
+            .await
+    }
+
+    /// Keeps message embeddings from `model` (zero vectors are dropped);
+    /// returns how many were stored.
+    pub async fn store_embeddings(
+        &self,
+        model: &str,
+        vectors: Vec<(String, Vec<f32>)>,
+    ) -> Result<usize, MemoryError> {
+        let model = model.to_owned();
+        let vectors: Vec<(String, Vec<f32>)> = vectors
+            .into_iter()
+            .filter_map(|(id, v)| semantic::normalised(v).map(|v| (id, v)))
+            .collect();
+        self.db
+            .call(move |conn| Ok(semantic::store(conn, &model, &vectors)?))
+            .await
+    }
+
+    /// Earlier messages close in meaning to `query` (an embedding from
+    /// `model`), from other conversations, not among `already`, within
+    /// `budget_chars`.
+    pub async fn recall_similar(
+        &self,
+        model: &str,
+        query: Vec<f32>,
+        exclude_conversation: &str,
+        already: Vec<Recalled>,
+        budget_chars: usize,
+    ) -> Result<Vec<Recalled>, MemoryError> {
+        let Some(query) = semantic::normalised(query) else {
+            return Ok(Vec::new());
+        };
+        let model = model.to_owned();
+        let exclude = exclude_conversation.to_owned();
+        let vectors = self.vectors.clone();
+        self.db
+            .call(move |conn| -> Result<_, MemoryError> {
+                let nearest: Vec<(String, f32)> = {
+                    let mut vectors = vectors.lock().unwrap_or_else(|p| p.into_inner());
+                    vectors.refresh(conn, &model)?;
+                    vectors
+                        .nearest(&query, 12)
+                        .into_iter()
+                        .map(|(id, s)| (id.to_owned(), s))
+                        .collect()
+                };
+                Ok(semantic::recall(
+                    conn,
+                    &nearest,
+                    &exclude,
+                    &already,
+                    budget_chars,
+                )?)
             })
             .await
     }
@@ -427,14 +530,22 @@ impl MemoryService {
                 reason: "must be between 1 and 100".into(),
             });
         }
-        let Some(expression) = search::fts_query(query) else {
+        let Some((words, last)) = search::search_terms(query) else {
             return Err(MemoryError::Invalid {
                 field: "q",
                 reason: "needs at least one word".into(),
             });
         };
+        let index = self.index.clone();
+        let (found, terms) = tokio::task::spawn_blocking(move || {
+            index.wait_fresh(SEARCH_FRESHNESS);
+            index.search_all(&words, Some(&last), limit as usize)
+        })
+        .await
+        .map_err(|e| MemoryError::Search(e.to_string()))?
+        .map_err(|e| MemoryError::Search(e.to_string()))?;
         self.db
-            .call(move |conn| Ok(search::run(conn, &expression, limit)?))
+            .call(move |conn| Ok(search::hits(conn, &found, &terms)?))
             .await
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use jarvis_core::Role;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -299,10 +299,12 @@ fn parse_chatgpt(bytes: &[u8]) -> Result<Vec<Incoming>, ImportError> {
     Ok(out)
 }
 
-/// Parses and stores `bytes` in one transaction.
+/// Parses and stores `bytes` in one transaction, handing each message to
+/// the search index's `feed` as it is stored.
 pub(crate) fn import(
     conn: &mut Connection,
     bytes: &[u8],
+    mut feed: Option<crate::index::Feed>,
 ) -> Result<ImportReport, crate::MemoryError> {
     let (format, incoming) = parse(bytes).map_err(crate::MemoryError::Import)?;
     let tx = conn.transaction()?;
@@ -310,31 +312,30 @@ pub(crate) fn import(
         format,
         ..Default::default()
     };
-    for c in incoming {
-        let exists: Option<String> = tx
-            .query_row(
-                "SELECT id FROM conversations WHERE source = ?1 OR id = ?2",
-                (&c.source, &c.id),
-                |row| row.get(0),
-            )
-            .optional()?;
-        if exists.is_some() {
-            report.conversations_skipped += 1;
-            continue;
-        }
-        tx.prepare_cached(
+    {
+        let mut exists = tx.prepare("SELECT 1 FROM conversations WHERE source = ?1 OR id = ?2")?;
+        let mut add_conversation = tx.prepare(
             "INSERT INTO conversations (id, title, pinned, created_at, updated_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(
-            (&c.id, &c.title, c.pinned, c.created_at.to_rfc3339(), c.updated_at.to_rfc3339(), &c.source),
         )?;
-        for (seq, m) in c.messages.iter().enumerate() {
-            tx.prepare_cached(
-                "INSERT INTO messages (id, conversation_id, seq, role, content, status, provider, model, error, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(
-                rusqlite::params![
+        let mut add_message = tx.prepare(
+            "INSERT INTO messages (id, conversation_id, seq, role, content, status, provider, model, error, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for c in incoming {
+            if exists.exists((&c.source, &c.id))? {
+                report.conversations_skipped += 1;
+                continue;
+            }
+            add_conversation.execute((
+                &c.id,
+                &c.title,
+                c.pinned,
+                c.created_at.to_rfc3339(),
+                c.updated_at.to_rfc3339(),
+                &c.source,
+            ))?;
+            for (seq, m) in c.messages.into_iter().enumerate() {
+                let rowid = add_message.insert(rusqlite::params![
                     m.id,
                     c.id,
                     seq as i64 + 1,
@@ -345,12 +346,18 @@ pub(crate) fn import(
                     m.model,
                     m.error,
                     m.created_at.to_rfc3339()
-                ],
-            )?;
-            report.messages_imported += 1;
+                ])?;
+                if let Some(feed) = &mut feed {
+                    feed.push(rowid, m.content);
+                }
+                report.messages_imported += 1;
+            }
+            report.conversations_imported += 1;
         }
-        report.conversations_imported += 1;
     }
     tx.commit()?;
+    if let Some(feed) = feed {
+        feed.committed();
+    }
     Ok(report)
 }

@@ -103,6 +103,7 @@ fn main() {
                 kind: ProviderKind::Openai,
                 base_url: format!("{upstream}/v1"),
                 model: "fake".into(),
+                embedding_model: None,
                 api_key: None,
             })
             .await

@@ -56,6 +56,7 @@ async fn the_event_socket_needs_the_token_and_carries_provider_changes() {
             kind: jarvis_ai::ProviderKind::Openai,
             base_url: "http://127.0.0.1:1234/v1".into(),
             model: "qwen2.5-0.5b".into(),
+            embedding_model: None,
             api_key: None,
         })
         .await

@@ -13,6 +13,8 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/0007_trading_broker.sql"),
     include_str!("../../../migrations/0008_memory_facts.sql"),
     include_str!("../../../migrations/0009_api_keys.sql"),
+    include_str!("../../../migrations/0010_search_index.sql"),
+    include_str!("../../../migrations/0011_semantic_recall.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

@@ -4,4 +4,4 @@ import type { ProviderKind } from "./ProviderKind";
 /**
  * A provider to add. The key goes to the SecretStore.
  */
-export type NewProvider = { name: string, kind: ProviderKind, base_url: string, model: string, api_key?: string, };
+export type NewProvider = { name: string, kind: ProviderKind, base_url: string, model: string, embedding_model?: string, api_key?: string, };

@@ -4,7 +4,12 @@ import type { ProviderKind } from "./ProviderKind";
 /**
  * A provider as every client sees it: never with its key.
  */
-export type Provider = { id: string, name: string, kind: ProviderKind, base_url: string, model: string, has_key: boolean, 
+export type Provider = { id: string, name: string, kind: ProviderKind, base_url: string, model: string, 
+/**
+ * The model that embeds messages for recall by meaning (OpenAI-compatible
+ * providers only); none turns that off.
+ */
+embedding_model: string | null, has_key: boolean, 
 /**
  * The key's last characters, for a masked display; none for short keys.
  */

@@ -4,4 +4,8 @@ import type { ProviderKind } from "./ProviderKind";
 /**
  * Changes to a provider: absent fields stay as they are; `api_key` replaces the key.
  */
-export type ProviderPatch = { name?: string, kind?: ProviderKind, base_url?: string, model?: string, api_key?: string, };
+export type ProviderPatch = { name?: string, kind?: ProviderKind, base_url?: string, model?: string, 
+/**
+ * An empty string turns recall by meaning off.
+ */
+embedding_model?: string, api_key?: string, };

@@ -3,4 +3,4 @@
 /**
  * What a recalled memory is.
  */
-export type RecallKind = "message" | "fact";
+export type RecallKind = "message" | "fact" | "similar";

@@ -144,7 +144,8 @@ function RecalledMemories({ recalled }: { recalled: Message["recalled"] }) {
           </li>
         ))}
         {earlier.map((r) => (
-          <li key={r.message_id} data-testid="recalled-message">
+          <li key={r.message_id} data-testid="recalled-message" data-kind={r.kind}>
+            {r.kind === "similar" && <span className="recalled-kind">Similar in meaning:</span>}{" "}
             <button type="button" className="link-button small" onClick={() => openMessage(r.conversation_id, r.message_id)}>
               {r.conversation_title}
             </button>

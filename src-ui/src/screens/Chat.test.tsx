@@ -618,6 +618,7 @@ describe("Chat · remembered facts", () => {
             recalled: [
               { kind: "fact", message_id: "f1", conversation_id: "", conversation_title: "", excerpt: "My dog is called Rex" },
               { kind: "message", message_id: "old1", conversation_id: "c0", conversation_title: "Dogs", excerpt: "Rex likes walks" },
+              { kind: "similar", message_id: "old2", conversation_id: "c0", conversation_title: "Dogs", excerpt: "Our puppy's name" },
             ],
           }),
         ],
@@ -625,9 +626,12 @@ describe("Chat · remembered facts", () => {
     );
     await openConversation("Now");
     const used = await screen.findByTestId("message-recalled");
-    expect(used.querySelector("summary")!.textContent).toBe("Used 1 memory from earlier conversations and 1 remembered fact");
+    expect(used.querySelector("summary")!.textContent).toBe("Used 2 memories from earlier conversations and 1 remembered fact");
     expect(within(used).getByTestId("recalled-fact").textContent).toBe("Remembered: My dog is called Rex");
-    expect(within(used).getByTestId("recalled-message").textContent).toContain("Rex likes walks");
+    const [byWords, byMeaning] = within(used).getAllByTestId("recalled-message");
+    expect(byWords!.textContent).toContain("Rex likes walks");
+    expect(byWords!.textContent).not.toContain("Similar in meaning");
+    expect(byMeaning!.textContent).toContain("Similar in meaning: Dogs — Our puppy's name");
     expect(within(within(used).getByTestId("recalled-fact")).queryByRole("button")).toBeNull();
   });
 });

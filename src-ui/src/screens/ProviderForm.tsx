@@ -9,13 +9,15 @@ import { toBackendError } from "../backend/errors";
 import { MaskedKey } from "../components/MaskedKey";
 import { DEFAULT_BASE_URLS, KIND_LABELS, PROVIDER_KINDS } from "../labels";
 
-export type FieldName = "name" | "kind" | "base_url" | "model" | "api_key";
+export type FieldName = "name" | "kind" | "base_url" | "model" | "embedding_model" | "api_key";
 
 interface Values {
   name: string;
   kind: ProviderKind;
   base_url: string;
   model: string;
+  /** Empty: no recall by meaning through this provider. */
+  embedding_model: string;
   api_key: string;
 }
 
@@ -24,8 +26,16 @@ const DEFAULT_URL_SET = new Set<string>(Object.values(DEFAULT_BASE_URLS));
 const LOCAL_HINT_URL = "http://127.0.0.1:11434/v1";
 
 function initialValues(p: Provider | undefined): Values {
-  if (p) return { name: p.name, kind: p.kind, base_url: p.base_url, model: p.model, api_key: "" };
-  return { name: "", kind: "openai", base_url: DEFAULT_BASE_URLS.openai, model: "", api_key: "" };
+  if (p)
+    return {
+      name: p.name,
+      kind: p.kind,
+      base_url: p.base_url,
+      model: p.model,
+      embedding_model: p.embedding_model ?? "",
+      api_key: "",
+    };
+  return { name: "", kind: "openai", base_url: DEFAULT_BASE_URLS.openai, model: "", embedding_model: "", api_key: "" };
 }
 
 /** The body for POST /providers. */
@@ -36,6 +46,8 @@ export function buildNewProvider(v: Values): NewProvider {
     base_url: v.base_url.trim(),
     model: v.model.trim(),
   };
+  const embedding = v.embedding_model.trim();
+  if (v.kind === "openai" && embedding !== "") body.embedding_model = embedding;
   const key = v.api_key.trim();
   if (key !== "") body.api_key = key;
   return body;
@@ -48,6 +60,9 @@ export function buildPatch(original: Provider, v: Values, replacingKey: boolean)
   if (v.kind !== original.kind) patch.kind = v.kind;
   if (v.base_url.trim() !== original.base_url) patch.base_url = v.base_url.trim();
   if (v.model.trim() !== original.model) patch.model = v.model.trim();
+  // Only OpenAI-compatible providers embed; the server drops the model for others.
+  const embedding = v.kind === "openai" ? v.embedding_model.trim() : "";
+  if (embedding !== (original.embedding_model ?? "")) patch.embedding_model = embedding;
   const key = v.api_key.trim();
   if (replacingKey && key !== "") patch.api_key = key;
   return patch;
@@ -85,9 +100,14 @@ export function ProviderForm({ provider, onSaved, onCancel }: Props) {
 
   const editing = provider !== undefined;
   const keyInputShown = !editing || replacingKey;
-  const visibleFields: FieldName[] = keyInputShown
-    ? ["name", "kind", "base_url", "model", "api_key"]
-    : ["name", "kind", "base_url", "model"];
+  const visibleFields: FieldName[] = [
+    "name",
+    "kind",
+    "base_url",
+    "model",
+    ...(values.kind === "openai" ? (["embedding_model"] as const) : []),
+    ...(keyInputShown ? (["api_key"] as const) : []),
+  ];
 
   const set = (field: FieldName, value: string) => {
     setValues((v) => ({ ...v, [field]: value }));
@@ -162,6 +182,7 @@ export function ProviderForm({ provider, onSaved, onCancel }: Props) {
   const hintIds: Partial<Record<FieldName, string>> = {
     kind: `${uid}-kind-hint`,
     api_key: `${uid}-api_key-hint`,
+    embedding_model: `${uid}-embedding_model-hint`,
     model: modelsHintId,
   };
   const fieldProps = (field: FieldName) => {
@@ -290,6 +311,27 @@ export function ProviderForm({ provider, onSaved, onCancel }: Props) {
         )}
         {fieldError("model")}
       </div>
+
+      {values.kind === "openai" && (
+        <div className="field">
+          <label htmlFor={`${uid}-embedding_model`}>Embedding model (optional)</label>
+          <input
+            {...fieldProps("embedding_model")}
+            type="text"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="e.g. nomic-embed-text or text-embedding-3-small"
+            data-testid="provider-embedding-model"
+            value={values.embedding_model}
+            onChange={(e) => set("embedding_model", e.target.value)}
+          />
+          <p className="hint" id={`${uid}-embedding_model-hint`}>
+            With one, Jarvis also recalls earlier messages by meaning, not only by shared words. Leave empty to
+            recall by words only.
+          </p>
+          {fieldError("embedding_model")}
+        </div>
+      )}
 
       <div className="field">
         {editing && (

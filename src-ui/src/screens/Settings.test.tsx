@@ -139,6 +139,29 @@ describe("Settings · AI providers", () => {
     await waitFor(() => expect(fb.backend.updateProvider).toHaveBeenCalledWith("p1", { model: "qwen2.5:7b" }));
   });
 
+  it("sets and clears the embedding model of an OpenAI-compatible provider only", async () => {
+    const user = userEvent.setup();
+    const fb = renderSettings();
+    await user.click(await screen.findByTestId("provider-edit"));
+    const form = screen.getByTestId("provider-form");
+    expect(input(form, "embedding_model").value).toBe("");
+    await user.type(input(form, "embedding_model"), "nomic-embed-text");
+    await user.click(screen.getByTestId("provider-save"));
+    await waitFor(() =>
+      expect(fb.backend.updateProvider).toHaveBeenCalledWith("p1", { embedding_model: "nomic-embed-text" }),
+    );
+    await user.click(await screen.findByTestId("provider-edit"));
+    const again = screen.getByTestId("provider-form");
+    expect(input(again, "embedding_model").value).toBe("nomic-embed-text");
+    await user.clear(input(again, "embedding_model"));
+    await user.click(screen.getByTestId("provider-save"));
+    await waitFor(() => expect(fb.backend.updateProvider).toHaveBeenLastCalledWith("p1", { embedding_model: "" }));
+    await user.click(screen.getByTestId("add-provider"));
+    const adding = screen.getByTestId("provider-form");
+    await user.selectOptions(input(adding, "kind"), "gemini");
+    expect(input(adding, "embedding_model")).toBeNull();
+  });
+
   it("replaces the key when a new one is typed", async () => {
     const user = userEvent.setup();
     const fb = renderSettings();

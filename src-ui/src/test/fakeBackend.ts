@@ -46,6 +46,7 @@ export function provider(over: Partial<Provider> = {}): Provider {
     kind: "openai",
     base_url: "http://127.0.0.1:11434/v1",
     model: "llama3.1:8b",
+    embedding_model: null,
     has_key: true,
     key_hint: "wxyz",
     created_at: "2026-01-01T00:00:00Z",

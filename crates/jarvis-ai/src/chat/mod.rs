@@ -3,6 +3,7 @@
 
 mod anthropic;
 mod detect;
+mod embeddings;
 mod fault;
 mod gemini;
 mod http;

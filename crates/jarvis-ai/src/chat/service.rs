@@ -25,6 +25,12 @@ use crate::providers::{Provider, ProviderError, ProviderKind, ProviderService};
 
 /// How much recalled text may go into one request (about 400 tokens).
 const RECALL_BUDGET_CHARS: usize = 1600;
+/// How long a request waits for its own embedding before it goes without
+/// the memories recalled by meaning.
+const EMBED_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Messages embedded per request to the embeddings endpoint, and per job.
+const EMBED_BATCH: usize = 32;
+const EMBED_BATCHES_PER_JOB: usize = 16;
 
 /// The system note that carries recalled memories to the model: facts the
 /// user asked to keep, then notes from earlier conversations.
@@ -169,6 +175,8 @@ struct Inner {
     breaker_config: BreakerConfig,
     breakers: Mutex<HashMap<String, Arc<CircuitBreaker>>>,
     running: Mutex<HashMap<String, oneshot::Sender<()>>>,
+    /// An embedding job is running (one at a time).
+    embedding: std::sync::atomic::AtomicBool,
 }
 
 impl ChatService {
@@ -202,6 +210,7 @@ impl ChatService {
                 breaker_config,
                 breakers: Mutex::new(HashMap::new()),
                 running: Mutex::new(HashMap::new()),
+                embedding: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -279,6 +288,9 @@ impl ChatService {
             .memory
             .recall(&text, &conversation.id, RECALL_BUDGET_CHARS)
             .await?;
+        let recalled = self
+            .with_similar(&providers, &text, &conversation.id, recalled)
+            .await;
         if !recalled.is_empty() {
             history.insert(0, ChatMessage::new(Role::System, recall_note(&recalled)));
         }
@@ -352,6 +364,14 @@ impl ChatService {
                 RECALL_BUDGET_CHARS,
             )
             .await?;
+        let recalled = self
+            .with_similar(
+                &providers,
+                &question.content,
+                &request.conversation_id,
+                recalled,
+            )
+            .await;
         let mut history = history;
         if !recalled.is_empty() {
             history.insert(0, ChatMessage::new(Role::System, recall_note(&recalled)));
@@ -369,6 +389,119 @@ impl ChatService {
             user_message: question,
             assistant_message_id,
         })
+    }
+
+    /// The first provider (in fallback order) that names an embedding model.
+    async fn embedder(&self, providers: &[Provider]) -> Option<super::embeddings::Embedder> {
+        let provider = providers
+            .iter()
+            .find(|p| p.kind == ProviderKind::Openai && p.embedding_model.is_some())?;
+        let key = match self.inner.providers.api_key(&provider.id).await {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::warn!(error = %e, "no embeddings: the provider's key is unreadable");
+                return None;
+            }
+        };
+        Some(super::embeddings::Embedder::new(
+            self.inner.client.clone(),
+            &provider.base_url,
+            key,
+            provider.embedding_model.clone()?,
+        ))
+    }
+
+    /// `recalled` plus the earlier messages closest in meaning to `text`,
+    /// when a provider offers embeddings. Without them, or when the endpoint
+    /// fails or is slow, the answer goes ahead with what words recalled.
+    async fn with_similar(
+        &self,
+        providers: &[Provider],
+        text: &str,
+        conversation_id: &str,
+        mut recalled: Vec<Recalled>,
+    ) -> Vec<Recalled> {
+        let Some(embedder) = self.embedder(providers).await else {
+            return recalled;
+        };
+        self.spawn_embedding_job();
+        let query = match tokio::time::timeout(EMBED_WAIT, embedder.embed(&[text.to_owned()])).await
+        {
+            Ok(Ok(mut vectors)) => vectors.pop().unwrap_or_default(),
+            Ok(Err(fault)) => {
+                tracing::warn!(%fault, "recall by meaning skipped");
+                return recalled;
+            }
+            Err(_) => {
+                tracing::warn!("recall by meaning skipped: the embeddings endpoint was too slow");
+                return recalled;
+            }
+        };
+        let used: usize = recalled.iter().map(|r| r.excerpt.len()).sum();
+        match self
+            .inner
+            .memory
+            .recall_similar(
+                &embedder.model,
+                query,
+                conversation_id,
+                recalled.clone(),
+                RECALL_BUDGET_CHARS.saturating_sub(used),
+            )
+            .await
+        {
+            Ok(similar) => recalled.extend(similar),
+            Err(e) => tracing::warn!(error = %e, "recall by meaning failed"),
+        }
+        recalled
+    }
+
+    /// Embeds, in the background, the newest messages that have no vector
+    /// yet (a few hundred per job, so older history fills in over time).
+    fn spawn_embedding_job(&self) {
+        use std::sync::atomic::Ordering;
+        if self.inner.embedding.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let service = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = service.embed_backlog().await {
+                tracing::warn!(error = %e, "embedding messages stopped");
+            }
+            service.inner.embedding.store(false, Ordering::Release);
+        });
+    }
+
+    async fn embed_backlog(&self) -> Result<(), String> {
+        let providers = self
+            .inner
+            .providers
+            .list()
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(embedder) = self.embedder(&providers).await else {
+            return Ok(());
+        };
+        for _ in 0..EMBED_BATCHES_PER_JOB {
+            let batch = self
+                .inner
+                .memory
+                .unembedded(&embedder.model, EMBED_BATCH)
+                .await
+                .map_err(|e| e.to_string())?;
+            if batch.is_empty() {
+                break;
+            }
+            let texts: Vec<String> = batch.iter().map(|(_, text)| text.clone()).collect();
+            let vectors = embedder.embed(&texts).await.map_err(|e| e.to_string())?;
+            let pairs = batch.into_iter().map(|(id, _)| id).zip(vectors).collect();
+            self.inner
+                .memory
+                .store_embeddings(&embedder.model, pairs)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     /// The configured providers, `first` moved to the front.
@@ -633,6 +766,8 @@ impl ChatService {
             conversation_id,
             message_id,
         });
+        // The question and this answer get their embeddings now.
+        self.spawn_embedding_job();
     }
 }
 

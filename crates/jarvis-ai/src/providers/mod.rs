@@ -71,6 +71,9 @@ pub struct Provider {
     pub kind: ProviderKind,
     pub base_url: String,
     pub model: String,
+    /// The model that embeds messages for recall by meaning (OpenAI-compatible
+    /// providers only); none turns that off.
+    pub embedding_model: Option<String>,
     pub has_key: bool,
     /// The key's last characters, for a masked display; none for short keys.
     pub key_hint: Option<String>,
@@ -91,6 +94,9 @@ pub struct NewProvider {
     pub model: String,
     #[serde(default)]
     #[ts(optional)]
+    pub embedding_model: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
     pub api_key: Option<String>,
 }
 
@@ -107,6 +113,9 @@ pub struct ProviderPatch {
     pub base_url: Option<String>,
     #[ts(optional)]
     pub model: Option<String>,
+    /// An empty string turns recall by meaning off.
+    #[ts(optional)]
+    pub embedding_model: Option<String>,
     #[ts(optional)]
     pub api_key: Option<String>,
 }
@@ -119,6 +128,7 @@ impl std::fmt::Debug for NewProvider {
             .field("kind", &self.kind)
             .field("base_url", &self.base_url)
             .field("model", &self.model)
+            .field("embedding_model", &self.embedding_model)
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .finish()
     }
@@ -131,6 +141,7 @@ impl std::fmt::Debug for ProviderPatch {
             .field("kind", &self.kind)
             .field("base_url", &self.base_url)
             .field("model", &self.model)
+            .field("embedding_model", &self.embedding_model)
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .finish()
     }

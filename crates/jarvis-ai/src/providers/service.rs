@@ -24,7 +24,8 @@ fn secret_name(id: &str) -> String {
     format!("provider/{id}")
 }
 
-const COLUMNS: &str = "id, name, kind, base_url, model, has_key, key_hint, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, kind, base_url, model, has_key, key_hint, created_at, updated_at, embedding_model";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Provider> {
     let kind: String = row.get(2)?;
@@ -52,6 +53,7 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Provider> {
         key_hint: row.get(6)?,
         created_at: parse_time(7)?,
         updated_at: parse_time(8)?,
+        embedding_model: row.get(9)?,
     })
 }
 
@@ -131,6 +133,8 @@ impl ProviderService {
         let name = validate::name(&request.name)?;
         let base_url = validate::location(request.kind, &request.base_url)?;
         let model = validate::model(&request.model)?;
+        let embedding_model =
+            validate::embedding_model(request.kind, request.embedding_model.as_deref())?;
         let key = validate::api_key(request.api_key.as_deref())?;
         if key.is_none() && request.kind.requires_key() {
             return Err(require_key(request.kind));
@@ -144,8 +148,8 @@ impl ProviderService {
                 ensure_name_free(&tx, &name, &id)?;
                 let now = Utc::now().to_rfc3339();
                 tx.execute(
-                    "INSERT INTO providers (id, name, kind, base_url, model, has_key, key_hint, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                    "INSERT INTO providers (id, name, kind, base_url, model, has_key, key_hint, created_at, updated_at, embedding_model)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
                     (
                         &id,
                         &name,
@@ -155,6 +159,7 @@ impl ProviderService {
                         key.is_some(),
                         key.as_deref().and_then(validate::key_hint),
                         &now,
+                        &embedding_model,
                     ),
                 )?;
                 // The key is stored before the row commits: if the keychain
@@ -182,6 +187,7 @@ impl ProviderService {
         let model = patch.model.as_deref().map(validate::model).transpose()?;
         let key = validate::api_key(patch.api_key.as_deref())?;
         let kind = patch.kind;
+        let embedding_patch = patch.embedding_model.clone();
         let id = id.to_owned();
         let secrets = self.secrets.clone();
         let provider = self
@@ -205,13 +211,20 @@ impl ProviderService {
                 if let Some(name) = &name {
                     ensure_name_free(&tx, name, &id)?;
                 }
+                // Checked against the kind the provider will have; a kind
+                // that offers no embeddings drops the model.
+                let embedding_model = match &embedding_patch {
+                    Some(value) => validate::embedding_model(kind, Some(value))?,
+                    None if kind == ProviderKind::Openai => current.embedding_model.clone(),
+                    None => None,
+                };
                 let (has_key, key_hint) = match &key {
                     Some(key) => (true, validate::key_hint(key)),
                     None => (current.has_key, current.key_hint.clone()),
                 };
                 tx.execute(
                     "UPDATE providers SET name = ?2, kind = ?3, base_url = ?4, model = ?5,
-                            has_key = ?6, key_hint = ?7, updated_at = ?8
+                            has_key = ?6, key_hint = ?7, updated_at = ?8, embedding_model = ?9
                      WHERE id = ?1",
                     (
                         &id,
@@ -222,6 +235,7 @@ impl ProviderService {
                         has_key,
                         key_hint,
                         Utc::now().to_rfc3339(),
+                        embedding_model,
                     ),
                 )?;
                 if let Some(key) = key {

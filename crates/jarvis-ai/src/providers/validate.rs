@@ -116,6 +116,30 @@ pub(super) fn model(value: &str) -> Result<String, ProviderError> {
     Ok(value.to_owned())
 }
 
+/// The embedding model: `None` when blank (recall by meaning off). Only
+/// OpenAI-compatible providers are asked for embeddings.
+pub(super) fn embedding_model(
+    kind: super::ProviderKind,
+    value: Option<&str>,
+) -> Result<Option<String>, ProviderError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if kind != super::ProviderKind::Openai {
+        return Err(invalid(
+            "embedding_model",
+            format!(
+                "is only offered for OpenAI-compatible providers, not {}",
+                kind.label()
+            ),
+        ));
+    }
+    model(value).map(Some).map_err(|e| match e {
+        ProviderError::Invalid { reason, .. } => invalid("embedding_model", reason),
+        other => other,
+    })
+}
+
 /// `None` for an absent or blank key. The reasons never echo the key.
 pub(super) fn api_key(value: Option<&str>) -> Result<Option<String>, ProviderError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {

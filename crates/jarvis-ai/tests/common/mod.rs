@@ -53,6 +53,11 @@ pub fn status_response(status: &str, headers: &str, body: &str) -> Vec<Act> {
     ))]
 }
 
+/// Chooses the answer from the request (head and body as text).
+pub type Route = Arc<dyn Fn(&str) -> Vec<Act> + Send + Sync>;
+/// Chooses the answer from the request's number (from 0) and the request.
+type Respond = Arc<dyn Fn(usize, &str) -> Vec<Act> + Send + Sync>;
+
 pub struct FakeServer {
     pub url: String,
     requests: Arc<Mutex<Vec<String>>>,
@@ -62,6 +67,19 @@ pub struct FakeServer {
 impl FakeServer {
     /// Serves `script[i]` to the i-th request (the last one repeats).
     pub async fn start(script: Vec<Vec<Act>>) -> Self {
+        Self::answering(Arc::new(move |n, _| {
+            script[n.min(script.len() - 1)].clone()
+        }))
+        .await
+    }
+
+    /// Answers each request with what `route` makes of it.
+    pub async fn routed(route: Route) -> Self {
+        Self::answering(Arc::new(move |_, request| route(request))).await
+    }
+
+    /// Answers the n-th request (from 0) with `respond(n, request)`.
+    async fn answering(respond: Respond) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -73,9 +91,12 @@ impl FakeServer {
                     return;
                 };
                 let n = count.fetch_add(1, Ordering::SeqCst);
-                let acts = script[n.min(script.len() - 1)].clone();
-                let seen = seen.clone();
-                tokio::spawn(serve(socket, acts, seen));
+                let respond = respond.clone();
+                tokio::spawn(serve(
+                    socket,
+                    move |request| respond(n, request),
+                    seen.clone(),
+                ));
             }
         });
         Self {
@@ -103,7 +124,11 @@ impl FakeServer {
     }
 }
 
-async fn serve(mut socket: TcpStream, acts: Vec<Act>, seen: Arc<Mutex<Vec<String>>>) {
+async fn serve(
+    mut socket: TcpStream,
+    respond: impl FnOnce(&str) -> Vec<Act>,
+    seen: Arc<Mutex<Vec<String>>>,
+) {
     // Read the head, then the body by content-length.
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -130,9 +155,9 @@ async fn serve(mut socket: TcpStream, acts: Vec<Act>, seen: Arc<Mutex<Vec<String
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    seen.lock()
-        .unwrap()
-        .push(String::from_utf8_lossy(&buf).into_owned());
+    let request = String::from_utf8_lossy(&buf).into_owned();
+    let acts = respond(&request);
+    seen.lock().unwrap().push(request);
     for act in acts {
         match act {
             Act::Write(bytes) => {

@@ -177,6 +177,11 @@ async fn run(cli: Cli) -> Result<()> {
                 .import(bytes)
                 .await
                 .with_context(|| format!("nothing was imported from {}", file.display()))?;
+            // Leave the search index up to date (a running Jarvis that holds
+            // the index picks the messages up itself).
+            app.memory
+                .wait_indexed(std::time::Duration::from_secs(300))
+                .await;
             println!(
                 "imported {} conversations ({} messages) from {} ({} format); skipped {} already imported",
                 report.conversations_imported,

@@ -392,12 +392,18 @@ async fn fetch(
     let total = response.content_length().map_or(0, |n| n + received);
     let mut last_event = Instant::now();
     loop {
-        let chunk = response.chunk().await.map_err(|e| {
-            format!(
-                "the download was cut at {received} bytes ({}); try again to resume",
-                e.without_url()
-            )
-        })?;
+        let chunk = match response.chunk().await {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                // tokio writes in the background: finish what was received
+                // before saying where a resume will start.
+                let _ = file.flush().await;
+                return Err(format!(
+                    "the download was cut at {received} bytes ({}); try again to resume",
+                    e.without_url()
+                ));
+            }
+        };
         let Some(chunk) = chunk else { break };
         file.write_all(&chunk)
             .await

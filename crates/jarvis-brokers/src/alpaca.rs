@@ -488,6 +488,8 @@ impl WireOrder {
             avg_fill_price,
             state,
             reason,
+            // Alpaca charges no commission on stocks and reports none.
+            fees: None,
         })
     }
 }

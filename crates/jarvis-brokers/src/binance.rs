@@ -133,13 +133,94 @@ impl BinanceBroker {
             ("symbol", symbol.to_owned()),
             ("origClientOrderId", client_order_id.to_owned()),
         ];
-        match self
+        let (order, _) = match self
             .signed(Method::GET, "/api/v3/order", &params, client_order_id)
             .await
         {
-            Ok(body) => parse_order(&body).map(Some),
-            Err(BrokerError::NotFound { .. }) => Ok(None),
-            Err(other) => Err(other),
+            Ok(body) => parse_order(&body)?,
+            Err(BrokerError::NotFound { .. }) => return Ok(None),
+            Err(other) => return Err(other),
+        };
+        Ok(Some(self.with_fees(symbol, order, client_order_id).await))
+    }
+
+    /// `order` with the fees of its fills, read from its trades (answers to
+    /// a query or a cancel list no fills). Unknown fees are logged, not fatal.
+    async fn with_fees(
+        &self,
+        symbol: &str,
+        mut order: BrokerOrder,
+        client_order_id: &str,
+    ) -> BrokerOrder {
+        if order.filled_qty.is_zero() {
+            return order;
+        }
+        let trades = self
+            .signed(
+                Method::GET,
+                "/api/v3/myTrades",
+                &[
+                    ("symbol", symbol.to_owned()),
+                    ("orderId", order.broker_id.clone()),
+                ],
+                client_order_id,
+            )
+            .await
+            .and_then(|body| http::parse::<Vec<WireFill>>(NAME, "trades", &body));
+        order.fees = match trades {
+            Ok(trades) => self.fees_in_quote(symbol, &trades).await,
+            Err(e) => {
+                tracing::warn!(broker = NAME, error = %e, "the order's fees are unknown for now");
+                None
+            }
+        };
+        order
+    }
+
+    /// The commissions of `fills`, in the quote asset: paid in the quote
+    /// asset as they are, in the base asset at the fill's price, in another
+    /// asset (BNB) at that asset's latest price in the quote asset. `None`
+    /// when one cannot be valued.
+    async fn fees_in_quote(&self, symbol: &str, fills: &[WireFill]) -> Option<Decimal> {
+        let base = symbol.strip_suffix(&self.quote_asset)?;
+        let mut total = Decimal::ZERO;
+        for fill in fills {
+            let commission = http::decimal(NAME, "commission", &fill.commission).ok()?;
+            if commission.is_zero() {
+                continue;
+            }
+            total += if fill.commission_asset == self.quote_asset {
+                commission
+            } else if fill.commission_asset == base {
+                commission * http::decimal(NAME, "price", &fill.price).ok()?
+            } else {
+                commission * self.price_in_quote(&fill.commission_asset).await?
+            };
+        }
+        Some(total.round_dp(8).normalize())
+    }
+
+    /// The latest price of `asset` in the quote asset (public ticker).
+    async fn price_in_quote(&self, asset: &str) -> Option<Decimal> {
+        #[derive(Deserialize)]
+        struct Ticker {
+            price: String,
+        }
+        let url = format!(
+            "{}/api/v3/ticker/price?symbol={asset}{}",
+            self.base_url, self.quote_asset
+        );
+        let priced = async {
+            let reply = http::send(NAME, self.http.get(url)).await?;
+            let ticker: Ticker = http::parse(NAME, "ticker", &reply.body)?;
+            http::decimal(NAME, "price", &ticker.price)
+        };
+        match priced.await {
+            Ok(price) => Some(price),
+            Err(e) => {
+                tracing::warn!(broker = NAME, asset, error = %e, "cannot value a commission");
+                None
+            }
         }
     }
 
@@ -158,7 +239,10 @@ impl BinanceBroker {
             .signed(Method::DELETE, "/api/v3/order", &params, client_order_id)
             .await
         {
-            Ok(body) => parse_order(&body),
+            Ok(body) => {
+                let (order, _) = parse_order(&body)?;
+                Ok(self.with_fees(symbol, order, client_order_id).await)
+            }
             // "Unknown order sent." also answers orders already filled or
             // cancelled: report what the order is, if it exists.
             Err(BrokerError::NotFound { .. }) => self
@@ -321,10 +405,14 @@ impl Broker for BinanceBroker {
             )
             .await?;
         // The order exists now; an unreadable answer must not look like "not placed".
-        parse_order(&body).map_err(|e| BrokerError::Unknown {
+        let (mut placed, fills) = parse_order(&body).map_err(|e| BrokerError::Unknown {
             broker: NAME,
             reason: format!("the order was accepted but the answer was unreadable ({e})"),
-        })
+        })?;
+        if !placed.filled_qty.is_zero() {
+            placed.fees = self.fees_in_quote(&order.symbol, &fills).await;
+        }
+        Ok(placed)
     }
 
     async fn cancel(&self, client_order_id: &str) -> Result<BrokerOrder, BrokerError> {
@@ -515,8 +603,12 @@ fn check(reply: &Reply, client_order_id: &str) -> Result<(), BrokerError> {
     })
 }
 
-fn parse_order(body: &[u8]) -> Result<BrokerOrder, BrokerError> {
-    http::parse::<WireOrder>(NAME, "order", body)?.into_order()
+/// The order, and its fills when the answer lists them (a FULL answer to a
+/// new order does; a query does not).
+fn parse_order(body: &[u8]) -> Result<(BrokerOrder, Vec<WireFill>), BrokerError> {
+    let mut wire = http::parse::<WireOrder>(NAME, "order", body)?;
+    let fills = std::mem::take(&mut wire.fills);
+    Ok((wire.into_order()?, fills))
 }
 
 /// One kline: `[openTime, "open", "high", "low", "close", "volume", closeTime, …]`.
@@ -606,6 +698,17 @@ struct WireOrder {
     cummulative_quote_qty: String,
     status: String,
     side: String,
+    #[serde(default)]
+    fills: Vec<WireFill>,
+}
+
+/// A fill in a FULL order answer, or a trade from `/api/v3/myTrades`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireFill {
+    price: String,
+    commission: String,
+    commission_asset: String,
 }
 
 impl WireOrder {
@@ -640,6 +743,7 @@ impl WireOrder {
             avg_fill_price,
             state,
             reason,
+            fees: None,
         })
     }
 }

@@ -31,6 +31,12 @@ const SECRET: &str = "binance-test-secret-never-printed";
 /// Where the simulated market fills BTCUSDT.
 const PRICE: &str = "43000.12";
 const USDT_FREE: &str = "1000.00000000";
+/// BNB's price in USDT on the public ticker.
+const BNB_PRICE: &str = "312.50000000";
+/// Commission taken in BTC (the asset bought): 0.1 % of the quantity.
+const BTC_COMMISSION_RATE: &str = "0.001";
+/// Commission taken in BNB instead: a flat amount per trade.
+const BNB_COMMISSION: &str = "0.00010000";
 
 #[derive(Clone, Copy)]
 enum Fault {
@@ -67,6 +73,8 @@ struct Sim {
     malformed_account: AtomicBool,
     last_order_params: Mutex<HashMap<String, String>>,
     kline_queries: Mutex<Vec<HashMap<String, String>>>,
+    /// Commissions are paid in BNB (else in the asset bought).
+    pays_in_bnb: AtomicBool,
 }
 
 impl Sim {
@@ -163,16 +171,26 @@ fn query_json(o: &SimOrder) -> Value {
     })
 }
 
+/// The commission of a fill of `qty`, and the asset it is paid in.
+fn commission(sim: &Sim, qty: Decimal) -> (String, &'static str) {
+    if sim.pays_in_bnb.load(Ordering::SeqCst) {
+        (BNB_COMMISSION.to_owned(), "BNB")
+    } else {
+        (e8(qty * dec(BTC_COMMISSION_RATE)), "BTC")
+    }
+}
+
 /// `POST /api/v3/order` with `newOrderRespType=FULL`.
-fn full_json(o: &SimOrder) -> Value {
+fn full_json(sim: &Sim, o: &SimOrder) -> Value {
     let fills = if o.executed.is_zero() {
         json!([])
     } else {
+        let (commission, asset) = commission(sim, o.executed);
         json!([{
             "price": e8(dec(PRICE)),
             "qty": e8(o.executed),
-            "commission": "0.00000000",
-            "commissionAsset": "BNB",
+            "commission": commission,
+            "commissionAsset": asset,
             "tradeId": 56
         }])
     };
@@ -279,7 +297,7 @@ fn new_order(sim: &Sim, params: HashMap<String, String>) -> Response {
         quote: if market { cost } else { Decimal::ZERO },
         status: if market { "FILLED" } else { "NEW" },
     };
-    let body = full_json(&order);
+    let body = full_json(sim, &order);
     orders.push(order);
     if matches!(fault, Some(Fault::ErrorAfterRecording)) {
         return binance_error(
@@ -330,6 +348,43 @@ fn cancel_order(sim: &Sim, params: &HashMap<String, String>) -> Response {
         "selfTradePreventionMode": "NONE"
     }))
     .into_response()
+}
+
+/// `GET /api/v3/myTrades?symbol=…&orderId=…`: the order's one trade.
+async fn my_trades(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = verify(&sim, &headers, raw, &params) {
+        return refused;
+    }
+    let orders = sim.orders.lock().unwrap();
+    let trades: Vec<Value> = orders
+        .iter()
+        .filter(|o| o.id.to_string() == params["orderId"] && o.symbol == params["symbol"])
+        .filter(|o| !o.executed.is_zero())
+        .map(|o| {
+            let (commission, asset) = commission(&sim, o.executed);
+            json!({
+                "symbol": o.symbol, "id": 56, "orderId": o.id, "orderListId": -1,
+                "price": e8(dec(PRICE)), "qty": e8(o.executed), "quoteQty": e8(o.quote),
+                "commission": commission, "commissionAsset": asset,
+                "time": 1704153600000i64, "isBuyer": o.side == "BUY", "isMaker": false,
+                "isBestMatch": true
+            })
+        })
+        .collect();
+    Json(trades).into_response()
+}
+
+/// `GET /api/v3/ticker/price?symbol=BNBUSDT` (public).
+async fn ticker(Query(params): Query<HashMap<String, String>>) -> Response {
+    match params.get("symbol").map(String::as_str) {
+        Some("BNBUSDT") => Json(json!({"symbol": "BNBUSDT", "price": BNB_PRICE})).into_response(),
+        _ => binance_error(StatusCode::BAD_REQUEST, -1121, "Invalid symbol."),
+    }
 }
 
 async fn account(
@@ -439,6 +494,8 @@ async fn start() -> (Arc<Sim>, String) {
         .route("/api/v3/account", get(account))
         .route("/api/v3/time", get(time))
         .route("/api/v3/klines", get(klines))
+        .route("/api/v3/myTrades", get(my_trades))
+        .route("/api/v3/ticker/price", get(ticker))
         .with_state(sim.clone());
     (sim, common::serve(router).await)
 }
@@ -486,6 +543,29 @@ async fn a_market_order_fills_with_the_average_price() {
     assert_eq!(sent["type"], "MARKET");
     assert_eq!(sent["quantity"], "0.01");
     assert_eq!(sim.created(), 1);
+}
+
+#[tokio::test]
+async fn commissions_are_valued_in_the_quote_asset() {
+    let (sim, url) = start().await;
+    let broker = broker(&url);
+    // Paid in BTC, the asset bought: 0.00001 BTC at the fill's price.
+    let order = broker
+        .submit(&request("jarvis-fee-1", "0.01", None))
+        .await
+        .unwrap();
+    assert_eq!(order.fees, Some(dec("0.43000120")));
+    // A query lists no fills: the order's trades are read, here paid in BNB
+    // and valued at BNB's ticker price (0.0001 × 312.5).
+    sim.pays_in_bnb.store(true, Ordering::SeqCst);
+    let queried = broker.order("jarvis-fee-1").await.unwrap().unwrap();
+    assert_eq!(queried.fees, Some(dec("0.03125")));
+    // An order with no fill has no fees to read.
+    let resting = broker
+        .submit(&request("jarvis-fee-2", "0.01", Some("30000")))
+        .await
+        .unwrap();
+    assert_eq!(resting.fees, None);
 }
 
 #[tokio::test]

@@ -37,6 +37,9 @@ pub struct BrokerOrder {
     pub state: OrderState,
     /// The broker's reason for a rejection or cancel, when it gives one.
     pub reason: Option<String>,
+    /// Commissions charged on the filled part so far, in the account's
+    /// currency; `None` when the broker reports none (Alpaca on stocks).
+    pub fees: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -130,9 +130,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// What a broker's report changes in `order`: the updated order and the
 /// fill for the quantity filled since the last report, if any. `None`
 /// when nothing changed.
+/// `fees_recorded` is what the order's fills recorded here have paid so far:
+/// the new fill pays the rest of the broker's cumulative fees.
 pub(crate) fn apply_report(
     order: &Order,
     report: &BrokerOrder,
+    fees_recorded: Decimal,
     now: DateTime<Utc>,
 ) -> Option<(Order, Option<Fill>)> {
     let mut updated = order.clone();
@@ -153,9 +156,9 @@ pub(crate) fn apply_report(
             side: order.side,
             qty: delta,
             price,
-            // Neither adapter reports commissions per fill: Alpaca charges
-            // none on stocks; Binance takes its fee from the asset bought.
-            fee: Decimal::ZERO,
+            fee: report.fees.map_or(Decimal::ZERO, |fees| {
+                (fees - fees_recorded).max(Decimal::ZERO)
+            }),
             time: now,
         });
         updated.filled_qty = report.filled_qty;
@@ -222,20 +225,22 @@ mod tests {
             avg_fill_price: avg.map(d),
             state,
             reason: None,
+            fees: None,
         }
     }
 
     #[test]
     fn partial_then_full_fill_prices_each_part_so_the_average_matches() {
         let first = report("4", Some("100"), OrderState::PartiallyFilled);
-        let (after_first, fill) = apply_report(&order(), &first, Utc::now()).unwrap();
+        let (after_first, fill) =
+            apply_report(&order(), &first, Decimal::ZERO, Utc::now()).unwrap();
         let fill = fill.unwrap();
-        assert_eq!((fill.qty, fill.price), (d("4"), d("100")));
+        assert_eq!((fill.qty, fill.price, fill.fee), (d("4"), d("100"), d("0")));
         assert_eq!(after_first.broker_order_id.as_deref(), Some("b1"));
 
         // 4 @ 100 then 6 more for an average of 101.2: the 6 cost 102.
         let second = report("10", Some("101.2"), OrderState::Filled);
-        let (done, fill) = apply_report(&after_first, &second, Utc::now()).unwrap();
+        let (done, fill) = apply_report(&after_first, &second, Decimal::ZERO, Utc::now()).unwrap();
         let fill = fill.unwrap();
         assert_eq!((fill.qty, fill.price), (d("6"), d("102")));
         assert_eq!(done.state, OrderState::Filled);
@@ -245,15 +250,28 @@ mod tests {
     #[test]
     fn the_same_report_twice_changes_nothing() {
         let r = report("4", Some("100"), OrderState::PartiallyFilled);
-        let (once, _) = apply_report(&order(), &r, Utc::now()).unwrap();
-        assert!(apply_report(&once, &r, Utc::now()).is_none());
+        let (once, _) = apply_report(&order(), &r, Decimal::ZERO, Utc::now()).unwrap();
+        assert!(apply_report(&once, &r, Decimal::ZERO, Utc::now()).is_none());
+    }
+
+    #[test]
+    fn each_fill_pays_the_fees_not_yet_recorded() {
+        let mut first = report("4", Some("100"), OrderState::PartiallyFilled);
+        first.fees = Some(d("0.4"));
+        let (after_first, fill) =
+            apply_report(&order(), &first, Decimal::ZERO, Utc::now()).unwrap();
+        assert_eq!(fill.unwrap().fee, d("0.4"));
+        let mut second = report("10", Some("101.2"), OrderState::Filled);
+        second.fees = Some(d("1.012"));
+        let (_, fill) = apply_report(&after_first, &second, d("0.4"), Utc::now()).unwrap();
+        assert_eq!(fill.unwrap().fee, d("0.612"));
     }
 
     #[test]
     fn a_cancel_keeps_the_brokers_reason_and_the_fills_so_far() {
         let mut r = report("0", None, OrderState::Cancelled);
         r.reason = Some("canceled".into());
-        let (cancelled, fill) = apply_report(&order(), &r, Utc::now()).unwrap();
+        let (cancelled, fill) = apply_report(&order(), &r, Decimal::ZERO, Utc::now()).unwrap();
         assert!(fill.is_none());
         assert_eq!(cancelled.state, OrderState::Cancelled);
         assert_eq!(cancelled.reason.as_deref(), Some("canceled"));

@@ -961,7 +961,8 @@ fn apply_broker_report(
     outcome: &mut Outcome,
 ) -> rusqlite::Result<()> {
     let before = &state.open_orders[index];
-    let Some((order, fill)) = live::apply_report(before, report, now) else {
+    let fees_recorded = store::fees_of_order(conn, &before.id)?;
+    let Some((order, fill)) = live::apply_report(before, report, fees_recorded, now) else {
         return Ok(());
     };
     let venue = before.venue.clone();

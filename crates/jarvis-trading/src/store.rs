@@ -243,6 +243,13 @@ pub(crate) fn insert_fill(conn: &Connection, f: &Fill) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// What the fills recorded for an order have paid in fees.
+pub(crate) fn fees_of_order(conn: &Connection, order_id: &str) -> rusqlite::Result<Decimal> {
+    let mut stmt = conn.prepare_cached("SELECT fee FROM trading_fills WHERE order_id = ?1")?;
+    let fees = stmt.query_map([order_id], |row| dec(row, 0))?;
+    fees.sum()
+}
+
 pub(crate) fn order_by_client_id(
     conn: &Connection,
     client_order_id: &str,

@@ -132,12 +132,18 @@ pub async fn backtest_strategies() -> Reply<Vec<StrategyInfo>> {
 }
 
 #[tauri::command]
-pub async fn run_backtest(request: BacktestRequest) -> Reply<BacktestReport> {
+pub async fn run_backtest(
+    backend: State<'_, Backend>,
+    request: BacktestRequest,
+) -> Reply<BacktestReport> {
+    let limits = backend.app()?.trading.risk_limits();
     // CPU-bound: off the async workers.
-    tauri::async_runtime::spawn_blocking(move || jarvis_trading::report::run_request(request))
-        .await
-        .map_err(|e| Problem::new(ErrorKind::Internal, "internal", e.to_string()))?
-        .map_err(|e| Problem::invalid_field(e.field, e.reason))
+    tauri::async_runtime::spawn_blocking(move || {
+        jarvis_trading::report::run_request(request, &limits)
+    })
+    .await
+    .map_err(|e| Problem::new(ErrorKind::Internal, "internal", e.to_string()))?
+    .map_err(|e| Problem::invalid_field(e.field, e.reason))
 }
 
 #[tauri::command]

@@ -239,19 +239,22 @@ async fn strategies() -> Json<Vec<StrategyInfo>> {
 }
 
 async fn run_backtest(
+    State(state): State<ServerState>,
     ValidJson(request): ValidJson<BacktestRequest>,
 ) -> Result<Json<BacktestReport>, ApiError> {
+    let limits = state.app.trading.risk_limits();
     // CPU-bound: off the async workers.
-    let report = tokio::task::spawn_blocking(move || jarvis_trading::report::run_request(request))
-        .await
-        .map_err(|e| {
-            ApiError(Problem::new(
-                jarvis_core::ErrorKind::Internal,
-                "internal",
-                e.to_string(),
-            ))
-        })?
-        .map_err(|e| ApiError(Problem::invalid_field(e.field, e.reason)))?;
+    let report =
+        tokio::task::spawn_blocking(move || jarvis_trading::report::run_request(request, &limits))
+            .await
+            .map_err(|e| {
+                ApiError(Problem::new(
+                    jarvis_core::ErrorKind::Internal,
+                    "internal",
+                    e.to_string(),
+                ))
+            })?
+            .map_err(|e| ApiError(Problem::invalid_field(e.field, e.reason)))?;
     Ok(Json(report))
 }
 

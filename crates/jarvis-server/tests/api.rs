@@ -373,11 +373,33 @@ async fn backtests_take_large_csv_bodies_and_name_bad_lines() {
         "strategy": "sma-cross", "params": {"fast": "3", "slow": "5"},
         "cash": "10000", "commission": "0.002", "exclusive_orders": true, "csv": csv,
     });
-    let (status, report) = api.json("POST", "/api/v1/backtests", request).await;
+    let (status, report) = api.json("POST", "/api/v1/backtests", request.clone()).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert!(report["stats"]["trades"].as_u64().unwrap() > 10);
     let curve = report["equity_curve"].as_array().unwrap();
     assert!(curve.len() <= 501 && curve.len() > 100);
+    assert!(report.get("refused").is_none() && report.get("risk_checked").is_none());
+
+    // With the account's risk limits, as live orders meet them: a 1,000
+    // order limit refuses every all-equity entry of a 10,000 account.
+    let (status, _) = api
+        .json(
+            "PUT",
+            "/api/v1/risk/limits",
+            json!({"max_position_value": "50000", "max_order_value": "1000",
+                   "max_open_orders": 20, "max_orders_per_minute": 30, "daily_loss_limit": "5000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut checked = request.clone();
+    checked["apply_risk_limits"] = json!(true);
+    let (status, report) = api.json("POST", "/api/v1/backtests", checked).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["risk_checked"], true);
+    assert_eq!(report["stats"]["trades"], 0);
+    let refused = report["refused"].as_array().unwrap();
+    assert!(refused.len() > 10);
+    assert_eq!(refused[0]["check"], "max_order_value");
 
     let bad = "Date,Open,High,Low,Close,Volume\n2024-01-01,1,2,1,1,5\n2024-01-02,1,2,1,oops,5\n";
     let (status, body) = api

@@ -56,6 +56,7 @@ fn main() {
         commission: "0.002".parse().unwrap(),
         exclusive_orders: true,
         curve_points: 2_000,
+        risk: None,
     };
     let mut best = f64::MAX;
     let mut trades = 0;

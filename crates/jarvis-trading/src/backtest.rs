@@ -20,6 +20,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::bars::Bar;
+use crate::orders::Side;
+use crate::risk::{RiskInput, RiskLimits};
 use crate::stats::{EquityStats, Stats, compute_stats};
 use crate::strategy::{Action, Exposure, Series, Strategy, StrategyError};
 
@@ -32,6 +34,19 @@ pub struct BacktestConfig {
     /// About how many points to keep in the equity curve (at least the first
     /// and last bars); `usize::MAX` keeps every bar.
     pub curve_points: usize,
+    /// Risk limits checked, with the live pipeline's own `risk::check`, on
+    /// every order that opens or adds to a position (orders that close
+    /// only reduce risk). `None` checks nothing, as backtesting.py.
+    pub risk: Option<RiskLimits>,
+}
+
+/// An order the risk check refused during a backtest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// The bar whose open the order would have filled at.
+    pub bar: usize,
+    pub check: &'static str,
+    pub reason: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -77,6 +92,8 @@ pub struct BacktestResult {
     /// Units still held at the end (not in `trades`).
     pub open_position: Decimal,
     pub stats: Stats,
+    /// Orders the risk limits refused (empty without limits).
+    pub refused: Vec<Refusal>,
 }
 
 /// Equity at the close of every `stride`-th bar, and of the last bar:
@@ -371,9 +388,88 @@ struct Broker<'a> {
     cost: i128,
     orders: Vec<Order>,
     closed: Vec<Trade>,
+    /// The risk limits and what they track, when checked.
+    risk: Option<RiskTracker>,
+    refused: Vec<Refusal>,
+}
+
+/// What the risk check needs that the backtest does not otherwise keep.
+struct RiskTracker {
+    limits: RiskLimits,
+    /// The UTC day of the last bar seen, and equity at its start.
+    day: Option<chrono::NaiveDate>,
+    day_start_equity: i128,
+    /// Bar times of the orders accepted in the last minute of bar time.
+    recent: std::collections::VecDeque<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Broker<'_> {
+    /// Starts a new day's loss count at the first bar of each UTC day, from
+    /// the equity the day opened with (the last close).
+    fn track_day(&mut self, i: usize, last_equity: i128) {
+        if let Some(risk) = &mut self.risk {
+            let day = self.bars[i].ts.date_naive();
+            if risk.day != Some(day) {
+                risk.day = Some(day);
+                risk.day_start_equity = last_equity;
+            }
+        }
+    }
+
+    /// The live pipeline's risk check on opening `units` (signed) at
+    /// `price` on bar `i`; a refusal is recorded and returned as true.
+    fn refused_by_risk(&mut self, units: i64, price: i128, i: usize) -> bool {
+        if self.risk.is_none() {
+            return false;
+        }
+        let scale = self.scales.money;
+        let money = move |v: i128| Decimal::from_i128_with_scale(v, scale);
+        let (cash, equity, fee) = (
+            money(self.cash),
+            money(self.equity(price)),
+            money(self.fee(units, price)),
+        );
+        let (now, position) = (self.bars[i].ts, Decimal::from(self.position));
+        let Some(risk) = &mut self.risk else {
+            return false;
+        };
+        while risk
+            .recent
+            .front()
+            .is_some_and(|t| now - *t >= chrono::Duration::seconds(60))
+        {
+            risk.recent.pop_front();
+        }
+        let checked = crate::risk::check(&RiskInput {
+            limits: &risk.limits,
+            kill_switch: false,
+            side: if units > 0 { Side::Buy } else { Side::Sell },
+            qty: Decimal::from(units.unsigned_abs()),
+            price: Decimal::from_i128_with_scale(price, self.scales.price),
+            fee_estimate: fee,
+            position_qty: position,
+            open_orders: 0,
+            orders_last_minute: risk.recent.len(),
+            cash,
+            equity,
+            day_start_equity: money(risk.day_start_equity),
+        });
+        match checked {
+            Ok(()) => {
+                risk.recent.push_back(now);
+                false
+            }
+            Err(refusal) => {
+                self.refused.push(Refusal {
+                    bar: i,
+                    check: refusal.check,
+                    reason: refusal.reason,
+                });
+                true
+            }
+        }
+    }
+
     fn open(&self, i: usize) -> i128 {
         self.prices.open(self.bars, i)
     }
@@ -497,6 +593,9 @@ impl Broker<'_> {
         if need == 0 || i128::from(need).abs() * per_unit > self.margin_available(last) {
             return; // nothing left to open, or not enough margin after the closes
         }
+        if self.refused_by_risk(need, price, i) {
+            return;
+        }
         self.cash -= self.fee(need, price);
         self.position += need;
         self.cost += i128::from(need) * price;
@@ -549,6 +648,13 @@ pub fn run(
         cost: 0,
         orders: Vec::new(),
         closed: Vec::new(),
+        risk: config.risk.clone().map(|limits| RiskTracker {
+            limits,
+            day: None,
+            day_start_equity: cash,
+            recent: std::collections::VecDeque::new(),
+        }),
+        refused: Vec::new(),
     };
     let n = bars.len();
     let start = (strategy.warmup() + 1).min(n);
@@ -570,7 +676,9 @@ pub fn run(
     // The next bar the curve keeps: counted rather than `i % stride`, a
     // division per bar.
     let mut next_point = start.next_multiple_of(stride);
+    let mut last_value = cash;
     for i in start..n {
+        broker.track_day(i, last_value);
         if !broker.orders.is_empty() {
             broker.process(i);
         }
@@ -587,6 +695,7 @@ pub fn run(
             value = 0;
         }
         stats.push(value);
+        last_value = value;
         if i == next_point || i == n - 1 {
             curve.push((i, money(value)));
         }
@@ -611,6 +720,7 @@ pub fn run(
         equity,
         open_position: Decimal::from(broker.position),
         stats,
+        refused: broker.refused,
     })
 }
 
@@ -656,7 +766,42 @@ mod tests {
             commission: d("0.01"),
             exclusive_orders: exclusive,
             curve_points: usize::MAX,
+            risk: None,
         }
+    }
+
+    #[test]
+    fn the_live_risk_limits_refuse_orders_that_break_them() {
+        let bars = vec![
+            bar(0, "10", "10"),
+            bar(1, "10", "10"),
+            bar(2, "10", "10"),
+            bar(3, "10", "10"),
+            bar(4, "10", "10"),
+        ];
+        let script = || Script(vec![(1, Action::Buy), (2, Action::Close), (3, Action::Buy)]);
+        let free = run(&bars, &mut script(), &config(true)).unwrap();
+        assert_eq!(free.trades.len(), 1);
+        assert!(free.refused.is_empty());
+        // All-equity sizing buys 99 units × 10 = 990: above a 500 order limit.
+        let limited = BacktestConfig {
+            risk: Some(RiskLimits {
+                max_order_value: d("500"),
+                ..RiskLimits::default()
+            }),
+            ..config(true)
+        };
+        let r = run(&bars, &mut script(), &limited).unwrap();
+        assert!(r.trades.is_empty());
+        assert_eq!(r.open_position, Decimal::ZERO);
+        assert_eq!(
+            r.refused
+                .iter()
+                .map(|f| (f.bar, f.check))
+                .collect::<Vec<_>>(),
+            [(2, "max_order_value"), (4, "max_order_value")]
+        );
+        assert_eq!(r.equity.last().unwrap(), d("1000"), "nothing traded");
     }
 
     #[test]

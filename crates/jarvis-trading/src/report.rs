@@ -34,6 +34,25 @@ pub struct BacktestReport {
     /// The equity curve at the resolution the backtest kept.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub equity_curve: Vec<EquityPoint>,
+    /// Whether the account's risk limits were checked on every order.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[ts(optional, as = "Option<bool>")]
+    pub risk_checked: bool,
+    /// Orders those limits refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(optional, as = "Option<Vec<RefusalReport>>")]
+    pub refused: Vec<RefusalReport>,
+}
+
+/// An order the risk limits refused in a backtest.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct RefusalReport {
+    pub bar: usize,
+    pub time: DateTime<Utc>,
+    /// The check that failed, as the live pipeline names it.
+    pub check: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -94,7 +113,19 @@ impl BacktestReport {
                 commission: t.commission,
             })
             .collect();
+        let refused = result
+            .refused
+            .iter()
+            .map(|r| RefusalReport {
+                bar: r.bar,
+                time: bars[r.bar].ts,
+                check: r.check.to_string(),
+                reason: r.reason.clone(),
+            })
+            .collect();
         Self {
+            risk_checked: config.risk.is_some(),
+            refused,
             strategy: strategy.to_string(),
             params,
             cash: config.cash,
@@ -136,6 +167,11 @@ pub struct BacktestRequest {
     pub commission: Decimal,
     #[serde(default)]
     pub exclusive_orders: bool,
+    /// Check every order against the account's risk limits, as live
+    /// trading does (off: backtesting.py's rules alone).
+    #[serde(default)]
+    #[ts(optional)]
+    pub apply_risk_limits: Option<bool>,
     /// CSV text: a timestamp column and Open, High, Low, Close, Volume.
     pub csv: String,
 }
@@ -183,7 +219,11 @@ pub struct BacktestRequestError {
 pub const CURVE_POINTS: usize = 500;
 
 /// Parses the CSV, runs the strategy, and reports with an equity curve.
-pub fn run_request(request: BacktestRequest) -> Result<BacktestReport, BacktestRequestError> {
+/// `limits` are the account's, checked when the request asks for them.
+pub fn run_request(
+    request: BacktestRequest,
+    limits: &crate::risk::RiskLimits,
+) -> Result<BacktestReport, BacktestRequestError> {
     use crate::backtest::BacktestError;
     use crate::strategy::StrategyError;
     let fail = |field, reason: String| BacktestRequestError { field, reason };
@@ -199,6 +239,10 @@ pub fn run_request(request: BacktestRequest) -> Result<BacktestReport, BacktestR
         commission: request.commission,
         exclusive_orders: request.exclusive_orders,
         curve_points: CURVE_POINTS,
+        risk: request
+            .apply_risk_limits
+            .unwrap_or(false)
+            .then(|| limits.clone()),
     };
     let result = crate::backtest::run(&bars, strategy.as_mut(), &config).map_err(|e| match e {
         BacktestError::Cash(_) => fail("cash", e.to_string()),

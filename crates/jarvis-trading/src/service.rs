@@ -249,6 +249,15 @@ impl TradingService {
             .count()
     }
 
+    /// The account's risk limits (what a backtest may be checked against).
+    pub fn risk_limits(&self) -> RiskLimits {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .limits
+            .clone()
+    }
+
     pub fn venue(&self) -> Option<Arc<LiveVenue>> {
         self.venue.read().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -5,6 +5,11 @@
  */
 export type BacktestRequest = { strategy: string, params: { [key in string]?: string }, cash: string, commission: string, exclusive_orders: boolean, 
 /**
+ * Check every order against the account's risk limits, as live
+ * trading does (off: backtesting.py's rules alone).
+ */
+apply_risk_limits?: boolean, 
+/**
  * CSV text: a timestamp column and Open, High, Low, Close, Volume.
  */
 csv: string, };

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { BackendError } from "../backend/errors";
 import { Shell } from "../Shell";
-import { account, auditEntry, brokerSettings, fakeBackend, n64, order, position, replayStatus, strategyRun } from "../test/fakeBackend";
+import { account, auditEntry, brokerSettings, fakeBackend, n64, order, position, replayStatus, strategyRun, backtestReport } from "../test/fakeBackend";
 
 function renderTrading(fb = fakeBackend()) {
   window.location.hash = "#/trading";
@@ -264,6 +264,7 @@ describe("Trading · backtest", () => {
         cash: "10000",
         commission: "0.002",
         exclusive_orders: true,
+        apply_risk_limits: false,
         csv: text,
       }),
     );
@@ -278,6 +279,32 @@ describe("Trading · backtest", () => {
     expect(trades[0]!.textContent).toContain("2024-01-22");
     expect(trades[0]!.textContent).toContain("+1,116.25");
     expect(trades[1]!.textContent).toContain("-360.00");
+  });
+
+  it("checks the risk limits when asked and lists the orders they refused", async () => {
+    const user = userEvent.setup();
+    const fb = renderTrading(
+      fakeBackend({
+        backtest: backtestReport({
+          risk_checked: true,
+          refused: [
+            { bar: 40, time: "2024-02-10T00:00:00Z", check: "max_order_value", reason: "order value 30000.00 is above the limit 25000" },
+          ],
+        }),
+      }),
+    );
+    const form = await screen.findByTestId("backtest-form");
+    await waitFor(() => expect((within(form).getByTestId("backtest-run") as HTMLButtonElement).disabled).toBe(false));
+    await user.click(within(form).getByTestId("backtest-risk"));
+    await user.upload(within(form).getByTestId("backtest-file"), csvFile());
+    await user.click(within(form).getByTestId("backtest-run"));
+    await waitFor(() =>
+      expect(fb.backend.runBacktest).toHaveBeenCalledWith(expect.objectContaining({ apply_risk_limits: true })),
+    );
+    const refused = await screen.findByTestId("backtest-refused");
+    expect(refused.textContent).toContain("Your risk limits refused 1 order");
+    expect(within(refused).getByTestId("backtest-refusal").textContent).toContain("2024-02-10");
+    expect(within(refused).getByTestId("backtest-refusal").textContent).toContain("above the limit 25000");
   });
 
   it("shows a progress bar while running and a CSV error next to the file input", async () => {

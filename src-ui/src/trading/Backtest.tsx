@@ -55,6 +55,27 @@ function Results({ report }: { report: BacktestReport }) {
         <Stat label="Final equity" value={formatMoney(s.equity_final)} testId="stat-final-equity" />
         <Stat label="Peak equity" value={formatMoney(s.equity_peak)} testId="stat-peak-equity" />
       </dl>
+      {report.risk_checked && (
+        <div data-testid="backtest-refused">
+          {(report.refused ?? []).length === 0 ? (
+            <p className="muted small">Every order met your risk limits.</p>
+          ) : (
+            <>
+              <p className="small">
+                Your risk limits refused {(report.refused ?? []).length === 1 ? "1 order" : `${(report.refused ?? []).length} orders`}:
+              </p>
+              <ul className="small">
+                {(report.refused ?? []).slice(0, 20).map((r) => (
+                  <li key={r.bar} data-testid="backtest-refusal">
+                    {formatBarTime(r.time)} — {r.reason}
+                  </li>
+                ))}
+                {(report.refused ?? []).length > 20 && <li>… and {(report.refused ?? []).length - 20} more</li>}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
       {signOf(report.open_position) !== "zero" && (
         <p className="muted small">Still holding {formatQty(report.open_position)} at the end (marked at the last close, not counted as a trade).</p>
       )}
@@ -122,6 +143,7 @@ export function Backtest() {
   const [cash, setCash] = useState("10000");
   const [commission, setCommission] = useState("0.002");
   const [exclusive, setExclusive] = useState(true);
+  const [withRisk, setWithRisk] = useState(false);
   const [file, setFile] = useState<File | null>(null);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -180,6 +202,7 @@ export function Backtest() {
           cash: cash.trim(),
           commission: commission.trim(),
           exclusive_orders: exclusive,
+          apply_risk_limits: withRisk,
           csv,
         }),
       );
@@ -308,6 +331,13 @@ export function Backtest() {
               Exclusive orders
             </label>
             <p className="hint">each new signal closes the open position first</p>
+          </div>
+          <div className="field checkbox-field">
+            <label className="checkbox">
+              <input type="checkbox" checked={withRisk} data-testid="backtest-risk" onChange={(e) => setWithRisk(e.target.checked)} />
+              Check my risk limits
+            </label>
+            <p className="hint">every order meets the same limits as live trading; refused orders are listed</p>
           </div>
         </div>
         <div className="form-actions">

@@ -116,6 +116,11 @@ struct BacktestArgs {
     /// Each new order first closes the open position and cancels pending orders.
     #[arg(long)]
     exclusive_orders: bool,
+    /// Check every order against risk limits as live trading does: `default`
+    /// for Jarvis's defaults, or a JSON file shaped like the `limits` of
+    /// `GET /api/v1/account`. Refused orders are listed.
+    #[arg(long, value_name = "default|FILE.json")]
+    risk_limits: Option<String>,
     /// Print JSON: trades (ISO 8601 times, decimal strings) and statistics.
     #[arg(long)]
     json: bool,
@@ -274,11 +279,26 @@ fn backtest(args: &BacktestArgs) -> Result<()> {
     let mut strategy = jarvis_trading::strategy::build(&args.strategy, &params)?;
     let bars = jarvis_trading::load_csv(&args.data)
         .with_context(|| format!("cannot use {}", args.data.display()))?;
+    let risk = match args.risk_limits.as_deref() {
+        None => None,
+        Some("default") => Some(jarvis_trading::risk::RiskLimits::default()),
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("--risk-limits: cannot read {file}"))?;
+            let limits: jarvis_trading::risk::RiskLimits = serde_json::from_str(&text)
+                .with_context(|| format!("--risk-limits: {file} is not a set of risk limits"))?;
+            if let Err((field, reason)) = limits.validate() {
+                anyhow::bail!("--risk-limits: {field}: {reason}");
+            }
+            Some(limits)
+        }
+    };
     let config = jarvis_trading::BacktestConfig {
         cash: args.cash,
         commission: args.commission,
         exclusive_orders: args.exclusive_orders,
         curve_points: 0,
+        risk,
     };
     let result = jarvis_trading::run(&bars, strategy.as_mut(), &config)?;
     let report = BacktestReport::new(&args.strategy, params, &config, &bars, result, false);
@@ -305,6 +325,12 @@ fn backtest(args: &BacktestArgs) -> Result<()> {
             t.entry_price,
             t.exit_price,
             t.pnl.round_dp(2)
+        );
+    }
+    for r in &report.refused {
+        println!(
+            "refused at bar {} ({}): {} — {}",
+            r.bar, r.time, r.check, r.reason
         );
     }
     let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.2}"));

@@ -130,6 +130,25 @@ test('a backtest over 300 generated bars shows stats and trades', async () => {
   await shot('trading-backtest', { fullPage: false });
 });
 
+test('the same backtest checked against the account\'s risk limits lists the orders they refuse', async () => {
+  const limits = { max_position_value: '50000', max_order_value: '1000', max_open_orders: 20, max_orders_per_minute: 30, daily_loss_limit: '5000' };
+  assert.equal((await api(server.url, token, 'PUT', '/api/v1/risk/limits', limits)).status, 200);
+  const form = page.getByTestId('backtest-form');
+  await form.getByTestId('backtest-risk').check();
+  await form.getByTestId('backtest-run').click();
+  const refused = page.getByTestId('backtest-refused');
+  await refused.waitFor({ timeout: 30_000 });
+  assert.match(await refused.innerText(), /Your risk limits refused \d+ orders?/);
+  assert.match(await refused.getByTestId('backtest-refusal').first().innerText(), /above the limit 1000/);
+  assert.equal(await page.getByTestId('backtest-stats').getByTestId('stat-trades').innerText(), '0');
+  await refused.scrollIntoViewIfNeeded();
+  await shot('trading-backtest-risk', { fullPage: false });
+  // Back to the defaults for the paper orders below.
+  const defaults = { ...limits, max_order_value: '25000' };
+  assert.equal((await api(server.url, token, 'PUT', '/api/v1/risk/limits', defaults)).status, 200);
+  await form.getByTestId('backtest-risk').uncheck();
+});
+
 test('a replay at speed 0 gives AAPL a price; a market buy of 5 fills and opens a position', async () => {
   const replay = page.getByTestId('replay-form');
   await replay.getByLabel('CSV file').setInputFiles(replayCsv);

@@ -130,6 +130,72 @@ async fn a_local_openai_compatible_server_needs_no_key() {
 }
 
 #[tokio::test]
+async fn an_embedding_model_is_set_cleared_and_dropped_with_the_kind() {
+    let f = fixture();
+    let added = f
+        .service
+        .add(NewProvider {
+            name: "Ollama".into(),
+            kind: ProviderKind::Openai,
+            base_url: "http://127.0.0.1:11434/v1".into(),
+            model: "llama3.2:1b".into(),
+            embedding_model: Some("  nomic-embed-text ".into()),
+            api_key: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(added.embedding_model.as_deref(), Some("nomic-embed-text"));
+    // Another field changes: the model stays.
+    let patch = |p: ProviderPatch| f.service.update(&added.id, p);
+    let renamed = patch(ProviderPatch {
+        name: Some("Local".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(renamed.embedding_model.as_deref(), Some("nomic-embed-text"));
+    let bad = patch(ProviderPatch {
+        embedding_model: Some("two words".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            &bad,
+            ProviderError::Invalid {
+                field: "embedding_model",
+                ..
+            }
+        ),
+        "{bad}"
+    );
+    let cleared = patch(ProviderPatch {
+        embedding_model: Some(String::new()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(cleared.embedding_model, None);
+    // A kind with no embeddings here drops the model.
+    patch(ProviderPatch {
+        embedding_model: Some("nomic-embed-text".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let gemini = patch(ProviderPatch {
+        kind: Some(ProviderKind::Gemini),
+        base_url: Some("https://generativelanguage.googleapis.com".into()),
+        api_key: Some("gemini-key-0123456789abcdef".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(gemini.embedding_model, None);
+}
+
+#[tokio::test]
 async fn updates_change_only_what_they_name_and_can_replace_the_key() {
     let f = fixture();
     let added = f

@@ -51,8 +51,11 @@ pub struct StrategyRun {
     pub qty: Decimal,
     pub allow_short: bool,
     pub started_at: DateTime<Utc>,
+    #[ts(type = "number")]
     pub bars_seen: u64,
+    #[ts(type = "number")]
     pub signals: u64,
+    #[ts(type = "number")]
     pub orders_placed: u64,
     /// "buy", "sell" or "close", with the bar's time.
     pub last_signal: Option<String>,

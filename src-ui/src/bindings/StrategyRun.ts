@@ -3,7 +3,7 @@
 /**
  * A strategy running on a symbol.
  */
-export type StrategyRun = { symbol: string, strategy: string, params: { [key in string]?: string }, qty: string, allow_short: boolean, started_at: string, bars_seen: bigint, signals: bigint, orders_placed: bigint, 
+export type StrategyRun = { symbol: string, strategy: string, params: { [key in string]?: string }, qty: string, allow_short: boolean, started_at: string, bars_seen: number, signals: number, orders_placed: number, 
 /**
  * "buy", "sell" or "close", with the bar's time.
  */

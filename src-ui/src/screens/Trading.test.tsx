@@ -553,9 +553,9 @@ describe("Trading · live strategies", () => {
         strategyRuns: [
           strategyRun({
             symbol: "BTC/USD",
-            bars_seen: n64(42),
-            signals: n64(3),
-            orders_placed: n64(2),
+            bars_seen: 42,
+            signals: 3,
+            orders_placed: 2,
             last_signal: "sell",
             last_error: "the kill switch is engaged: no new orders",
           }),
@@ -621,7 +621,7 @@ describe("Trading · live strategies", () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(fb.backend.listStrategyRuns.mock.calls.length).toBe(reads);
 
-    fb.setStrategyRuns([strategyRun({ symbol: "AAPL", bars_seen: n64(1), signals: n64(1), orders_placed: n64(1), last_signal: "buy" })]);
+    fb.setStrategyRuns([strategyRun({ symbol: "AAPL", bars_seen: 1, signals: 1, orders_placed: 1, last_signal: "buy" })]);
     act(() => {
       fb.emit(bar("AAPL"));
       fb.emit(bar("AAPL"));
@@ -631,7 +631,7 @@ describe("Trading · live strategies", () => {
     expect(fb.backend.listStrategyRuns.mock.calls.length).toBe(reads + 1);
     expect(screen.getByTestId("strategy-run-last-signal").textContent).toBe("buy");
 
-    fb.setStrategyRuns([strategyRun({ symbol: "AAPL", bars_seen: n64(1), last_error: "order value 12000 is above the limit 10000" })]);
+    fb.setStrategyRuns([strategyRun({ symbol: "AAPL", bars_seen: 1, last_error: "order value 12000 is above the limit 10000" })]);
     act(() => fb.emit({ type: "trading_changed" }));
     expect((await screen.findByTestId("strategy-run-last-error")).textContent).toContain("above the limit 10000");
   });

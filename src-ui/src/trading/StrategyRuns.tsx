@@ -68,9 +68,9 @@ function RunRow({ run, onStopped }: { run: StrategyRun; onStopped(): void }) {
         )}
       </div>
       <p className="muted small strategy-run-counts" data-testid="strategy-run-counts">
-        <span data-testid="strategy-run-bars">{Number(run.bars_seen)}</span> bars seen ·{" "}
-        <span data-testid="strategy-run-signals">{Number(run.signals)}</span> signals ·{" "}
-        <span data-testid="strategy-run-orders">{Number(run.orders_placed)}</span> orders placed · last signal:{" "}
+        <span data-testid="strategy-run-bars">{run.bars_seen}</span> bars seen ·{" "}
+        <span data-testid="strategy-run-signals">{run.signals}</span> signals ·{" "}
+        <span data-testid="strategy-run-orders">{run.orders_placed}</span> orders placed · last signal:{" "}
         <span data-testid="strategy-run-last-signal">{run.last_signal ?? "none yet"}</span>
       </p>
       {run.last_error && (

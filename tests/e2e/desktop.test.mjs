@@ -115,7 +115,7 @@ test('Settings turns the in-process server on, the browser API answers, and off 
   await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the port is closed again');
 });
 
-test('chat through the Tauri commands: it streams, Stop keeps the text, search finds it', async () => {
+test('chat through the Tauri commands: it streams, Stop keeps the text, search finds it, a new conversation recalls it', async () => {
   const fake = await startFakeProvider();
   try {
     await session.ctrl('5');
@@ -152,6 +152,16 @@ test('chat through the Tauri commands: it streams, Stop keeps the text, search f
     await session.type(await session.find('[data-testid=search-input]'), 'iron oxide');
     await session.waitFor('[data-testid=search-hit]', { text: 'iron' });
     await shot('chat-search');
+
+    // A new conversation on the same subject recalls the earlier answer, visibly.
+    await session.click(await session.find('[data-testid=new-conversation]'));
+    await session.waitFor('[data-testid=messages-empty]');
+    await session.type(await session.find('[data-testid=chat-input]'), 'Which colour was Mars again?');
+    await session.click(await session.find('[data-testid=chat-send]'));
+    await session.waitFor('[data-testid=message][data-status=complete] [data-testid=message-recalled]', { text: 'Used' });
+    const lastRequest = JSON.parse(fake.requests.at(-1).body);
+    assert.match(lastRequest.messages[0].content, /earlier conversations[\s\S]*iron oxide/, 'the memory reached the provider');
+    await shot('chat-recall');
   } finally {
     await fake.close();
   }

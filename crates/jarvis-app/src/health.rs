@@ -53,6 +53,15 @@ pub struct ProvidersHealth {
     pub circuits: Vec<jarvis_ai::chat::ProviderCircuit>,
 }
 
+/// The search index beside the database.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SearchHealth {
+    pub status: ComponentStatus,
+    /// Set when another process indexes, or when indexing stopped and why.
+    pub message: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct Health {
@@ -61,6 +70,7 @@ pub struct Health {
     pub database: DatabaseHealth,
     pub keychain: KeychainHealth,
     pub providers: ProvidersHealth,
+    pub search: SearchHealth,
     pub server: ServerStatus,
 }
 
@@ -121,8 +131,31 @@ impl App {
             },
         };
 
-        let status = if [database.status, keychain.status, providers.status]
-            .contains(&ComponentStatus::Error)
+        let search = match self.memory.search_state() {
+            jarvis_memory::IndexState::Indexing => SearchHealth {
+                status: ComponentStatus::Ok,
+                message: None,
+            },
+            jarvis_memory::IndexState::Following => SearchHealth {
+                status: ComponentStatus::Ok,
+                message: Some(
+                    "another Jarvis process on this data directory keeps the search index; \
+                     searches here follow it"
+                        .into(),
+                ),
+            },
+            jarvis_memory::IndexState::Failed(why) => SearchHealth {
+                status: ComponentStatus::Error,
+                message: Some(format!("new messages are not searchable: {why}")),
+            },
+        };
+        let status = if [
+            database.status,
+            keychain.status,
+            providers.status,
+            search.status,
+        ]
+        .contains(&ComponentStatus::Error)
         {
             OverallStatus::Degraded
         } else {
@@ -134,6 +167,7 @@ impl App {
             database,
             keychain,
             providers,
+            search,
             server: self.server_runtime.status(),
         }
     }

@@ -107,8 +107,22 @@ struct Progress {
     /// The last `requested` value whose writes are searchable.
     indexed: u64,
     stop: bool,
+    /// Another process writes the index; this one follows its commits.
+    following: bool,
     /// Why the indexer stopped, if it did.
     failed: Option<String>,
+}
+
+/// Whether search sees new messages, as `/health` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexState {
+    /// This process indexes every message it or another process stores.
+    Indexing,
+    /// Another process (jarvisd beside the desktop app) holds the index and
+    /// indexes; searches here follow its commits.
+    Following,
+    /// The index stopped following the database, and why.
+    Failed(String),
 }
 
 struct Shared {
@@ -198,7 +212,11 @@ impl SearchIndex {
         let thread = match writer {
             Some(writer) => start_indexer(shared.clone(), db_path.to_owned(), inbox, writer),
             None => {
-                shared.fail("another process keeps the search index".into());
+                shared
+                    .progress
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .following = true;
                 None
             }
         };
@@ -241,7 +259,11 @@ impl SearchIndex {
         let deadline = Instant::now() + timeout;
         let mut progress = self.progress();
         let target = progress.requested;
-        while progress.indexed < target && progress.failed.is_none() && !progress.stop {
+        while progress.indexed < target
+            && progress.failed.is_none()
+            && !progress.following
+            && !progress.stop
+        {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -254,6 +276,15 @@ impl SearchIndex {
                 .0;
         }
         progress.indexed >= target
+    }
+
+    pub fn state(&self) -> IndexState {
+        let progress = self.progress();
+        match &progress.failed {
+            Some(why) => IndexState::Failed(why.clone()),
+            None if progress.following => IndexState::Following,
+            None => IndexState::Indexing,
+        }
     }
 
     fn searcher(&self) -> Searcher {

@@ -9,6 +9,7 @@ mod service;
 pub mod transfer;
 
 pub use facts::{Fact, FactSource, NewFact, remembered};
+pub use index::IndexState;
 pub use search::{RecallKind, Recalled, SearchHit, SnippetPart};
 pub use semantic::MIN_SIMILARITY;
 pub use service::MemoryService;

@@ -135,6 +135,11 @@ impl MemoryService {
         }
     }
 
+    /// Whether search follows the database (for `/health`).
+    pub fn search_state(&self) -> crate::IndexState {
+        self.index.state()
+    }
+
     /// Waits until every message written so far is searchable; false if
     /// that took longer than `timeout`. For tools and benchmarks.
     pub async fn wait_indexed(&self, timeout: Duration) -> bool {

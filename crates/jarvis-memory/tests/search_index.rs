@@ -158,3 +158,36 @@ async fn messages_written_by_another_process_become_searchable() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_second_process_on_the_same_data_follows_the_one_that_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jarvis.db");
+    let writer = open(&path);
+    // The desktop app and jarvisd on one data directory: one indexes.
+    let follower = open(&path);
+    assert_eq!(writer.search_state(), jarvis_memory::IndexState::Indexing);
+    assert_eq!(
+        follower.search_state(),
+        jarvis_memory::IndexState::Following
+    );
+    // A message stored by the follower is indexed by the writer (it polls),
+    // and the follower's searches see the writer's commits.
+    let c = follower.create_conversation(None).await.unwrap();
+    let id = follower
+        .append(&c.id, NewMessage::user("axolotls regrow limbs"))
+        .await
+        .unwrap()
+        .id;
+    let started = Instant::now();
+    loop {
+        if found(&follower, "axolotls").await == [id.clone()] {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the follower never saw the writer's commit"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

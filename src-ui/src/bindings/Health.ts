@@ -3,6 +3,7 @@ import type { DatabaseHealth } from "./DatabaseHealth";
 import type { KeychainHealth } from "./KeychainHealth";
 import type { OverallStatus } from "./OverallStatus";
 import type { ProvidersHealth } from "./ProvidersHealth";
+import type { SearchHealth } from "./SearchHealth";
 import type { ServerStatus } from "./ServerStatus";
 
-export type Health = { status: OverallStatus, version: string, database: DatabaseHealth, keychain: KeychainHealth, providers: ProvidersHealth, server: ServerStatus, };
+export type Health = { status: OverallStatus, version: string, database: DatabaseHealth, keychain: KeychainHealth, providers: ProvidersHealth, search: SearchHealth, server: ServerStatus, };

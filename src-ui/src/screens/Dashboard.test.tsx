@@ -6,6 +6,13 @@ import { Shell } from "../Shell";
 import { fakeBackend, health } from "../test/fakeBackend";
 
 describe("Dashboard", () => {
+  it("says the search index is up to date", async () => {
+    render(<Shell backend={fakeBackend().backend} />);
+    const db = await screen.findByTestId("card-database");
+    expect(within(db).getByTestId("search-state").textContent).toBe("Search index: up to date");
+    expect(within(db).queryByTestId("search-message")).toBeNull();
+  });
+
   it("renders the health cards from the backend", async () => {
     const fb = fakeBackend({
       health: health({
@@ -13,12 +20,15 @@ describe("Dashboard", () => {
         database: { status: "ok", schema_version: 1, latest_schema_version: 3, path: "/data/jarvis.db", message: null },
         keychain: { status: "error", backend: "files", read_only: true, message: "permission denied" },
         providers: { status: "not_configured", count: 0, circuits: [] },
+        search: { status: "error", message: "new messages are not searchable: search index: disk full" },
         server: { running: false, url: null, managed_by: "desktop", error: "address already in use" },
       }),
     });
     render(<Shell backend={fb.backend} />);
     const db = await screen.findByTestId("card-database");
     expect(db.textContent).toContain("Schema version 1 of 3");
+    expect(within(db).getByTestId("search-state").textContent).toBe("Search index: error");
+    expect(within(db).getByTestId("search-message").textContent).toContain("disk full");
     expect(db.textContent).toContain("/data/jarvis.db");
     const kc = screen.getByTestId("card-keychain");
     expect(kc.textContent).toContain("Secret files");

@@ -40,7 +40,7 @@ function ServerState({ status }: { status: ServerStatus }) {
 }
 
 function Cards({ health }: { health: Health }) {
-  const { database: db, keychain: kc, providers: pv, server } = health;
+  const { database: db, keychain: kc, providers: pv, search, server } = health;
   return (
     <div className="cards">
       <section className="card" aria-labelledby="card-db" data-testid="card-database">
@@ -57,6 +57,14 @@ function Cards({ health }: { health: Health }) {
           </p>
         )}
         {db.message && <p className={db.status === "error" ? "error-text" : "muted"}>{db.message}</p>}
+        <p data-testid="search-state">
+          Search index: <StatusDot status={search.status} label={search.status === "ok" ? "up to date" : undefined} />
+        </p>
+        {search.message && (
+          <p className={search.status === "error" ? "error-text" : "muted"} data-testid="search-message">
+            {search.message}
+          </p>
+        )}
       </section>
 
       <section className="card" aria-labelledby="card-kc" data-testid="card-keychain">

@@ -62,6 +62,7 @@ export function health(over: Partial<Health> = {}): Health {
     database: { status: "ok", schema_version: 2, latest_schema_version: 2, path: "/home/me/.local/share/jarvis/jarvis.db", message: null },
     keychain: { status: "ok", backend: "os_keychain", read_only: false, message: null },
     providers: { status: "ok", count: 1, circuits: [] },
+    search: { status: "ok", message: null },
     server: { running: false, url: null, managed_by: "desktop", error: null },
     ...over,
   };

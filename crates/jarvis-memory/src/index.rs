@@ -329,10 +329,10 @@ impl SearchIndex {
                 *entry = entry.max(score);
             }
         }
-        let mut found: Vec<(DocAddress, f32)> = best.into_iter().collect();
-        found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let found: Vec<(DocAddress, f32)> = best.into_iter().collect();
+        let mut found = self.rowids(&searcher, found)?;
         found.truncate(limit);
-        Ok((self.rowids(&searcher, found)?, matched))
+        Ok((found, matched))
     }
 
     /// Messages holding any of `words`, best (BM25) first.
@@ -371,14 +371,16 @@ impl SearchIndex {
         ))
     }
 
+    /// The messages behind `found`, best first; equal scores (the same
+    /// words) oldest first, whatever segments the documents sit in.
     fn rowids(
         &self,
         searcher: &Searcher,
         found: Vec<(DocAddress, f32)>,
     ) -> tantivy::Result<Vec<Found>> {
         let mut columns = HashMap::new();
-        let mut out = Vec::with_capacity(found.len());
-        for (address, _) in found {
+        let mut scored = Vec::with_capacity(found.len());
+        for (address, score) in found {
             let column = match columns.entry(address.segment_ord) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => e.insert(
@@ -389,12 +391,14 @@ impl SearchIndex {
                 ),
             };
             if let Some(rowid) = column.first(address.doc_id) {
-                out.push(Found {
-                    rowid: rowid as i64,
-                });
+                scored.push((score, rowid as i64));
             }
         }
-        Ok(out)
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        Ok(scored
+            .into_iter()
+            .map(|(_, rowid)| Found { rowid })
+            .collect())
     }
 }
 

@@ -191,3 +191,23 @@ async fn a_second_process_on_the_same_data_follows_the_one_that_indexes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn equally_relevant_messages_come_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = open(&dir.path().join("jarvis.db"));
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let c = memory.create_conversation(None).await.unwrap();
+        ids.push(
+            memory
+                .append(&c.id, answer("Mars is rich in iron oxide."))
+                .await
+                .unwrap()
+                .id,
+        );
+        // Each in its own commit, so in its own segment.
+        assert!(memory.wait_indexed(Duration::from_secs(10)).await);
+    }
+    assert_eq!(found(&memory, "iron oxide").await, ids);
+}

@@ -1,19 +1,16 @@
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 import type { FormEvent } from "react";
 import type { BacktestReport } from "../bindings/BacktestReport";
-import type { StrategyInfo } from "../bindings/StrategyInfo";
 import { useBackend } from "../backend/context";
-import { errorMessage } from "../backend/errors";
 import { EquityChart } from "./EquityChart";
-import { FieldError, fieldProps, readFileText, splitError } from "./fields";
+import { StrategyFields, useStrategyChoice } from "./StrategyFields";
+import { DECIMAL_INPUT, FieldError, fieldProps, readFileText, splitError } from "./fields";
 import type { FieldErrors } from "./fields";
 import { formatBarTime, formatMoney, formatNumber, formatPct, formatPnl, formatPrice, formatQty, signOf } from "./format";
 
 type Field = "strategy" | "params" | "cash" | "commission" | "csv";
 const FIELDS: readonly Field[] = ["strategy", "params", "cash", "commission", "csv"];
-const DECIMAL_INPUT = /^\d*\.?\d+$|^\d+\.$/;
 
-const defaults = (s: StrategyInfo | undefined) => Object.fromEntries((s?.params ?? []).map((p) => [p.name, p.default]));
 
 function Stat({ label, value, testId, tone }: { label: string; value: string; testId: string; tone?: string }) {
   return (
@@ -136,10 +133,8 @@ function Results({ report }: { report: BacktestReport }) {
 export function Backtest() {
   const backend = useBackend();
   const uid = useId();
-  const [strategies, setStrategies] = useState<StrategyInfo[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [strategy, setStrategy] = useState("");
-  const [params, setParams] = useState<Record<string, string>>({});
+  const choice = useStrategyChoice();
+  const { strategies, loadError, strategy } = choice;
   const [cash, setCash] = useState("10000");
   const [commission, setCommission] = useState("0.002");
   const [exclusive, setExclusive] = useState(true);
@@ -150,28 +145,6 @@ export function Backtest() {
   const [running, setRunning] = useState(false);
   const [report, setReport] = useState<BacktestReport | null>(null);
 
-  useEffect(() => {
-    let stale = false;
-    backend.backtestStrategies().then(
-      (list) => {
-        if (stale) return;
-        setStrategies(list);
-        const first = list[0];
-        if (first) {
-          setStrategy(first.name);
-          setParams(defaults(first));
-        }
-      },
-      (e: unknown) => {
-        if (!stale) setLoadError(errorMessage(e));
-      },
-    );
-    return () => {
-      stale = true;
-    };
-  }, [backend]);
-
-  const info = strategies?.find((s) => s.name === strategy);
   const clear = (f: Field) => setErrors(({ [f]: _gone, ...rest }) => rest);
 
   const onSubmit = async (e: FormEvent<HTMLFormElement>) => {
@@ -182,7 +155,7 @@ export function Backtest() {
     if (!strategy) errs.strategy = "Choose a strategy.";
     if (!DECIMAL_INPUT.test(cash.trim())) errs.cash = "Enter the starting cash, e.g. 10000.";
     if (!DECIMAL_INPUT.test(commission.trim())) errs.commission = "Enter the commission as a fraction of the traded value, e.g. 0.002.";
-    if (Object.values(params).some((v) => v.trim() === "")) errs.params = "Give every parameter a value.";
+    if (choice.missingParam) errs.params = "Give every parameter a value.";
     if (!file) errs.csv = "Choose a CSV file of bars (timestamp, Open, High, Low, Close, Volume).";
     setErrors(errs);
     const first = FIELDS.find((f) => errs[f]);
@@ -194,7 +167,7 @@ export function Backtest() {
     setReport(null);
     try {
       const csv = await readFileText(file);
-      const trimmed = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.trim()]));
+      const trimmed = choice.trimmedParams();
       setReport(
         await backend.runBacktest({
           strategy,
@@ -231,53 +204,7 @@ export function Backtest() {
           </div>
         )}
         <div className="backtest-grid">
-          <div className="field">
-            <label htmlFor={`${uid}-strategy`}>Strategy</label>
-            <select
-              {...fieldProps(uid, "strategy", errors)}
-              value={strategy}
-              disabled={!strategies}
-              data-testid="backtest-strategy"
-              onChange={(e) => {
-                setStrategy(e.target.value);
-                setParams(defaults(strategies?.find((s) => s.name === e.target.value)));
-                clear("strategy");
-                clear("params");
-              }}
-            >
-              {!strategies && <option value="">Loading…</option>}
-              {strategies?.map((s) => (
-                <option key={s.name} value={s.name}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-            <FieldError uid={uid} field="strategy" errors={errors} prefix="backtest" />
-          </div>
-          <fieldset className="bare field params" aria-describedby={errors.params ? `${uid}-params-error` : undefined}>
-            <legend className="field-label">Parameters</legend>
-            <div className="param-inputs" id={`${uid}-params`} tabIndex={-1}>
-              {info?.params.length === 0 && <span className="muted small">none</span>}
-              {info?.params.map((p) => (
-                <label key={p.name} className="param">
-                  <span>{p.name}</span>
-                  <input
-                    type="text"
-                    inputMode="numeric"
-                    name={`param-${p.name}`}
-                    data-testid={`backtest-param-${p.name}`}
-                    aria-invalid={errors.params ? true : undefined}
-                    value={params[p.name] ?? ""}
-                    onChange={(e) => {
-                      setParams((prev) => ({ ...prev, [p.name]: e.target.value }));
-                      clear("params");
-                    }}
-                  />
-                </label>
-              ))}
-            </div>
-            <FieldError uid={uid} field="params" errors={errors} prefix="backtest" />
-          </fieldset>
+          <StrategyFields uid={uid} prefix="backtest" choice={choice} errors={errors} onEdit={clear} />
           <div className="field">
             <label htmlFor={`${uid}-cash`}>Cash</label>
             <input

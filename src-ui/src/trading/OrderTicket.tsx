@@ -6,7 +6,7 @@ import type { OrderSide } from "../bindings/OrderSide";
 import type { OrderType } from "../bindings/OrderType";
 import type { QuoteView } from "../bindings/QuoteView";
 import { useBackend } from "../backend/context";
-import { FieldError, fieldProps, splitError } from "./fields";
+import { DECIMAL_INPUT, FieldError, fieldProps, splitError } from "./fields";
 import type { FieldErrors } from "./fields";
 import { formatPrice, formatQty } from "./format";
 import { STATE_LABELS } from "./labels";
@@ -15,7 +15,6 @@ type Field = "symbol" | "side" | "type" | "qty" | "limit_price";
 const FIELDS: readonly Field[] = ["symbol", "side", "type", "qty", "limit_price"];
 
 /** A decimal as typed: digits with at most one point (the server checks ticks and lots). */
-const DECIMAL_INPUT = /^\d*\.?\d+$|^\d+\.$/;
 
 type Refusal = { kind: "risk"; check: string; message: string } | { kind: "error"; message: string };
 

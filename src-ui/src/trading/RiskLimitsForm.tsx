@@ -3,7 +3,7 @@ import type { FormEvent } from "react";
 import type { Account } from "../bindings/Account";
 import type { RiskLimits } from "../bindings/RiskLimits";
 import { useBackend } from "../backend/context";
-import { FieldError, fieldProps, splitError } from "./fields";
+import { DECIMAL_INPUT, FieldError, fieldProps, splitError } from "./fields";
 import type { FieldErrors } from "./fields";
 
 type Field = keyof RiskLimits;
@@ -16,7 +16,6 @@ const LABELS: Record<Field, string> = {
   max_orders_per_minute: "Max orders per minute",
 };
 const COUNTS: readonly Field[] = ["max_open_orders", "max_orders_per_minute"];
-const DECIMAL_INPUT = /^\d*\.?\d+$|^\d+\.$/;
 
 type Values = Record<Field, string>;
 const toValues = (l: RiskLimits): Values => ({

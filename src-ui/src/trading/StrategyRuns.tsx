@@ -1,24 +1,22 @@
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { FormEvent } from "react";
-import type { StrategyInfo } from "../bindings/StrategyInfo";
 import type { StrategyRun } from "../bindings/StrategyRun";
 import { useBackend } from "../backend/context";
 import { errorMessage } from "../backend/errors";
 import { useAppData, useLoader } from "../data/AppData";
-import { FieldError, fieldProps, splitError } from "./fields";
+import { StrategyFields, useStrategyChoice } from "./StrategyFields";
+import { DECIMAL_INPUT, FieldError, fieldProps, splitError } from "./fields";
 import type { FieldErrors } from "./fields";
 import { formatQty } from "./format";
 
 type Field = "symbol" | "strategy" | "params" | "qty";
 const FIELDS: readonly Field[] = ["symbol", "strategy", "params", "qty"];
-const DECIMAL_INPUT = /^\d*\.?\d+$|^\d+\.$/;
 
 /** How often the runs are re-read while one is running (bars may come without events we follow). */
 export const STRATEGY_RUN_POLL_MS = 3_000;
 /** A burst of bars or trading events is gathered this long before one re-read. */
 export const STRATEGY_RUN_DEBOUNCE_MS = 250;
 
-const defaults = (s: StrategyInfo | undefined) => Object.fromEntries((s?.params ?? []).map((p) => [p.name, p.default]));
 const paramText = (params: StrategyRun["params"]) =>
   Object.entries(params)
     .map(([k, v]) => `${k}=${v}`)
@@ -96,37 +94,14 @@ export function StrategyRuns({ symbols }: { symbols: string[] }) {
   const { listen, resyncs } = useAppData();
   const uid = useId();
   const [runs, refreshRuns] = useLoader(useCallback(() => backend.listStrategyRuns(), [backend]));
-  const [strategies, setStrategies] = useState<StrategyInfo[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const choice = useStrategyChoice();
+  const { strategies, loadError, strategy } = choice;
   const [symbol, setSymbol] = useState("");
-  const [strategy, setStrategy] = useState("");
-  const [params, setParams] = useState<Record<string, string>>({});
   const [qty, setQty] = useState("");
   const [allowShort, setAllowShort] = useState(false);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    let stale = false;
-    backend.backtestStrategies().then(
-      (list) => {
-        if (stale) return;
-        setStrategies(list);
-        const first = list[0];
-        if (first) {
-          setStrategy(first.name);
-          setParams(defaults(first));
-        }
-      },
-      (e: unknown) => {
-        if (!stale) setLoadError(errorMessage(e));
-      },
-    );
-    return () => {
-      stale = true;
-    };
-  }, [backend]);
 
   useEffect(() => {
     void refreshRuns();
@@ -162,7 +137,6 @@ export function StrategyRuns({ symbols }: { symbols: string[] }) {
     return () => clearInterval(id);
   }, [anyRunning, refreshRuns]);
 
-  const info = strategies?.find((s) => s.name === strategy);
   const clear = (f: Field) => setErrors(({ [f]: _gone, ...rest }) => rest);
 
   const onSubmit = async (e: FormEvent<HTMLFormElement>) => {
@@ -174,7 +148,7 @@ export function StrategyRuns({ symbols }: { symbols: string[] }) {
     const errs: FieldErrors<Field> = {};
     if (sym === "") errs.symbol = "Enter the symbol whose bars the strategy follows, e.g. AAPL.";
     if (!strategy) errs.strategy = "Choose a strategy.";
-    if (Object.values(params).some((v) => v.trim() === "")) errs.params = "Give every parameter a value.";
+    if (choice.missingParam) errs.params = "Give every parameter a value.";
     if (!DECIMAL_INPUT.test(q) || Number(q) <= 0) errs.qty = "Enter the quantity each order trades, e.g. 10.";
     setErrors(errs);
     const first = FIELDS.find((f) => errs[f]);
@@ -184,7 +158,7 @@ export function StrategyRuns({ symbols }: { symbols: string[] }) {
     }
     setBusy(true);
     try {
-      const trimmed = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.trim()]));
+      const trimmed = choice.trimmedParams();
       await backend.startStrategyRun({ symbol: sym, strategy, params: trimmed, qty: q, allow_short: allowShort });
       setSymbol("");
     } catch (err) {
@@ -240,53 +214,7 @@ export function StrategyRuns({ symbols }: { symbols: string[] }) {
             </datalist>
             <FieldError uid={uid} field="symbol" errors={errors} prefix="strategy-run" />
           </div>
-          <div className="field">
-            <label htmlFor={`${uid}-strategy`}>Strategy</label>
-            <select
-              {...fieldProps(uid, "strategy", errors)}
-              value={strategy}
-              disabled={!strategies}
-              data-testid="strategy-run-strategy"
-              onChange={(e) => {
-                setStrategy(e.target.value);
-                setParams(defaults(strategies?.find((s) => s.name === e.target.value)));
-                clear("strategy");
-                clear("params");
-              }}
-            >
-              {!strategies && <option value="">Loading…</option>}
-              {strategies?.map((s) => (
-                <option key={s.name} value={s.name}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-            <FieldError uid={uid} field="strategy" errors={errors} prefix="strategy-run" />
-          </div>
-          <fieldset className="bare field params" aria-describedby={errors.params ? `${uid}-params-error` : undefined}>
-            <legend className="field-label">Parameters</legend>
-            <div className="param-inputs" id={`${uid}-params`} tabIndex={-1}>
-              {info?.params.length === 0 && <span className="muted small">none</span>}
-              {info?.params.map((p) => (
-                <label key={p.name} className="param">
-                  <span>{p.name}</span>
-                  <input
-                    type="text"
-                    inputMode="numeric"
-                    name={`param-${p.name}`}
-                    data-testid={`strategy-run-param-${p.name}`}
-                    aria-invalid={errors.params ? true : undefined}
-                    value={params[p.name] ?? ""}
-                    onChange={(e) => {
-                      setParams((prev) => ({ ...prev, [p.name]: e.target.value }));
-                      clear("params");
-                    }}
-                  />
-                </label>
-              ))}
-            </div>
-            <FieldError uid={uid} field="params" errors={errors} prefix="strategy-run" />
-          </fieldset>
+          <StrategyFields uid={uid} prefix="strategy-run" choice={choice} errors={errors} onEdit={clear} />
           <div className="field">
             <label htmlFor={`${uid}-qty`}>Quantity per order</label>
             <input

@@ -3,6 +3,9 @@ import { toBackendError } from "../backend/errors";
 
 export type FieldErrors<F extends string> = Partial<Record<F, string>>;
 
+/** A plain non-negative decimal as typed: "10", "0.5", ".5", "10.". */
+export const DECIMAL_INPUT = /^\d*\.?\d+$|^\d+\.$/;
+
 /** The text of a chosen file (File.text where there is one, else a FileReader). */
 export function readFileText(file: File): Promise<string> {
   if (typeof file.text === "function") return file.text();

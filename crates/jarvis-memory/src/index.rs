@@ -212,11 +212,7 @@ impl SearchIndex {
         let thread = match writer {
             Some(writer) => start_indexer(shared.clone(), db_path.to_owned(), inbox, writer),
             None => {
-                shared
-                    .progress
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .following = true;
+                shared.progress().following = true;
                 None
             }
         };
@@ -247,10 +243,7 @@ impl SearchIndex {
     }
 
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
-        self.shared
-            .progress
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.shared.progress()
     }
 
     /// Waits (up to `timeout`) until every write announced so far is
@@ -452,13 +445,15 @@ fn completions(searcher: &Searcher, field: Field, prefix: &str) -> tantivy::Resu
 }
 
 impl Shared {
+    /// A poisoned lock only means a panic elsewhere; the counters stay valid.
+    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The indexer cannot run: searches stop waiting for it.
     fn fail(&self, why: String) {
         tracing::warn!(reason = %why, "search index not updated");
-        self.progress
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .failed = Some(why);
+        self.progress().failed = Some(why);
         self.changed.notify_all();
     }
 }
@@ -612,10 +607,7 @@ impl Indexer<'_> {
     }
 
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
-        self.shared
-            .progress
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.shared.progress()
     }
 
     /// Indexes messages an import is storing (not committed yet: neither is
@@ -647,20 +639,17 @@ impl Indexer<'_> {
             let mut stmt = tx.prepare_cached(
                 "SELECT rowid, content FROM messages WHERE rowid > ?1 AND rowid < ?2",
             )?;
-            let mut rows = stmt.query((applied.max_rowid, lo))?;
-            while let Some(row) = rows.next()? {
-                let content = row.get_ref(1)?.as_str().unwrap_or_default();
-                add(&self.writer, self.shared.fields, row.get(0)?, content)?;
-            }
+            add_rows(
+                &self.writer,
+                self.shared.fields,
+                stmt.query((applied.max_rowid, lo))?,
+                |_| true,
+            )?;
         }
         tx.commit()?;
         applied.max_rowid = applied.max_rowid.max(hi);
         self.commit(applied)?;
         Ok(applied)
-    }
-
-    fn stopping(&self) -> bool {
-        stopping(self.shared)
     }
 
     /// What the index covers, from its last commit; a new index is built
@@ -686,24 +675,16 @@ impl Indexer<'_> {
             )
             .optional()?
             .unwrap_or(0);
-        let mut applied = Applied { seq, max_rowid: 0 };
-        let mut count = 0u64;
-        {
+        let (count, max_rowid) = {
             let mut stmt = tx.prepare("SELECT rowid, content FROM messages ORDER BY rowid")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let rowid: i64 = row.get(0)?;
-                let content = row.get_ref(1)?.as_str().unwrap_or_default();
-                add(&self.writer, self.shared.fields, rowid, content)?;
-                applied.max_rowid = applied.max_rowid.max(rowid);
-                count += 1;
-                if count.is_multiple_of(50_000) && stopping(self.shared) {
-                    break; // an unfinished rebuild is not committed
-                }
-            }
-        }
+            // An unfinished rebuild is not committed (below).
+            add_rows(&self.writer, self.shared.fields, stmt.query([])?, |n| {
+                !(n.is_multiple_of(50_000) && self.shared.progress().stop)
+            })?
+        };
+        let applied = Applied { seq, max_rowid };
         tx.commit()?;
-        if self.stopping() {
+        if self.shared.progress().stop {
             self.writer.rollback()?;
             return Ok(Applied::default());
         }
@@ -744,20 +725,14 @@ impl Indexer<'_> {
         loop {
             let before = applied;
             let tx = self.conn.transaction()?;
-            let mut added = 0;
-            {
+            let (added, highest) = {
                 let mut stmt = tx.prepare_cached(
                     "SELECT rowid, content FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
                 )?;
-                let mut rows = stmt.query((applied.max_rowid, BATCH as i64))?;
-                while let Some(row) = rows.next()? {
-                    let rowid: i64 = row.get(0)?;
-                    let content = row.get_ref(1)?.as_str().unwrap_or_default();
-                    add(&self.writer, self.shared.fields, rowid, content)?;
-                    applied.max_rowid = rowid;
-                    added += 1;
-                }
-            }
+                let rows = stmt.query((applied.max_rowid, BATCH as i64))?;
+                add_rows(&self.writer, self.shared.fields, rows, |_| true)?
+            };
+            applied.max_rowid = applied.max_rowid.max(highest);
             {
                 let mut stmt = tx.prepare_cached(
                     "SELECT c.seq, c.message_rowid, m.content
@@ -798,7 +773,7 @@ impl Indexer<'_> {
             }
             self.commit(applied)?;
             self.trim(applied.seq)?;
-            if added < BATCH {
+            if added < BATCH as u64 {
                 return Ok(applied);
             }
         }
@@ -832,12 +807,30 @@ impl Indexer<'_> {
     }
 }
 
-fn stopping(shared: &Shared) -> bool {
-    shared
-        .progress
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .stop
+/// Indexes each (rowid, content) row, in order, while `keep_going(rows so
+/// far)` says so; returns how many and the highest rowid (0 for none).
+fn add_rows(
+    writer: &IndexWriter<TantivyDocument>,
+    fields: Fields,
+    mut rows: rusqlite::Rows<'_>,
+    mut keep_going: impl FnMut(u64) -> bool,
+) -> Result<(u64, i64), IndexerError> {
+    let (mut count, mut highest) = (0u64, 0i64);
+    while let Some(row) = rows.next()? {
+        let rowid: i64 = row.get(0)?;
+        add(
+            writer,
+            fields,
+            rowid,
+            row.get_ref(1)?.as_str().unwrap_or_default(),
+        )?;
+        highest = highest.max(rowid);
+        count += 1;
+        if !keep_going(count) {
+            break;
+        }
+    }
+    Ok((count, highest))
 }
 
 fn add(

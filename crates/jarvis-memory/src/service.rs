@@ -149,6 +149,23 @@ impl MemoryService {
             .unwrap_or(false)
     }
 
+    /// Runs `query` on the index off the async workers, once the writes so
+    /// far are searchable or `freshness` has passed.
+    async fn query_index<T: Send + 'static>(
+        &self,
+        freshness: Duration,
+        query: impl FnOnce(&SearchIndex) -> tantivy::Result<T> + Send + 'static,
+    ) -> Result<T, MemoryError> {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || {
+            index.wait_fresh(freshness);
+            query(&index)
+        })
+        .await
+        .map_err(|e| MemoryError::Search(e.to_string()))?
+        .map_err(|e| MemoryError::Search(e.to_string()))
+    }
+
     /// Pinned first, then the most recently active.
     pub async fn conversations(&self) -> Result<Vec<Conversation>, MemoryError> {
         self.db
@@ -386,14 +403,11 @@ impl MemoryService {
         budget_chars: usize,
     ) -> Result<Vec<Recalled>, MemoryError> {
         let terms = search::recall_terms(text);
-        let index = self.index.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            index.wait_fresh(RECALL_FRESHNESS);
-            index.search_any(&terms, search::recall_candidates())
-        })
-        .await
-        .map_err(|e| MemoryError::Search(e.to_string()))?
-        .map_err(|e| MemoryError::Search(e.to_string()))?;
+        let found = self
+            .query_index(RECALL_FRESHNESS, move |index| {
+                index.search_any(&terms, search::recall_candidates())
+            })
+            .await?;
         let exclude = exclude_conversation.to_owned();
         self.db
             .call(move |conn| -> Result<_, MemoryError> {
@@ -541,14 +555,11 @@ impl MemoryService {
                 reason: "needs at least one word".into(),
             });
         };
-        let index = self.index.clone();
-        let (found, terms) = tokio::task::spawn_blocking(move || {
-            index.wait_fresh(SEARCH_FRESHNESS);
-            index.search_all(&words, Some(&last), limit as usize)
-        })
-        .await
-        .map_err(|e| MemoryError::Search(e.to_string()))?
-        .map_err(|e| MemoryError::Search(e.to_string()))?;
+        let (found, terms) = self
+            .query_index(SEARCH_FRESHNESS, move |index| {
+                index.search_all(&words, Some(&last), limit as usize)
+            })
+            .await?;
         self.db
             .call(move |conn| Ok(search::hits(conn, &found, &terms)?))
             .await

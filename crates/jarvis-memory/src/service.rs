@@ -479,20 +479,32 @@ impl MemoryService {
         let Some(query) = semantic::normalised(query) else {
             return Ok(Vec::new());
         };
+        // New vectors are read under the database's lock; the comparison
+        // with every vector runs beside it, so writes are not held up.
         let model = model.to_owned();
-        let exclude = exclude_conversation.to_owned();
         let vectors = self.vectors.clone();
         self.db
-            .call(move |conn| -> Result<_, MemoryError> {
-                let nearest: Vec<(String, f32)> = {
+            .call({
+                let vectors = vectors.clone();
+                move |conn| -> Result<_, MemoryError> {
                     let mut vectors = vectors.lock().unwrap_or_else(|p| p.into_inner());
-                    vectors.refresh(conn, &model)?;
-                    vectors
-                        .nearest(&query, 12)
-                        .into_iter()
-                        .map(|(id, s)| (id.to_owned(), s))
-                        .collect()
-                };
+                    Ok(vectors.refresh(conn, &model)?)
+                }
+            })
+            .await?;
+        let nearest: Vec<(String, f32)> = tokio::task::spawn_blocking(move || {
+            let vectors = vectors.lock().unwrap_or_else(|p| p.into_inner());
+            vectors
+                .nearest(&query, 12)
+                .into_iter()
+                .map(|(id, s)| (id.to_owned(), s))
+                .collect()
+        })
+        .await
+        .map_err(|e| MemoryError::Search(e.to_string()))?;
+        let exclude = exclude_conversation.to_owned();
+        self.db
+            .call(move |conn| {
                 Ok(semantic::recall(
                     conn,
                     &nearest,

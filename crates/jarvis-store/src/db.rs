@@ -80,13 +80,16 @@ impl Database {
             refuse_newer(path)?;
         }
         let mut conn = Connection::open(path).map_err(open_err)?;
+        // Off while migrating (the bundled SQLite starts with them on):
+        // migrations that rebuild a table drop and rename it, which foreign
+        // keys would refuse while other tables refer to it.
+        conn.pragma_update(None, "foreign_keys", "OFF")
+            .map_err(open_err)?;
         // WAL keeps readers off the writer's back; with synchronous=NORMAL a
         // committed transaction survives a killed process (not a power cut).
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
         // 64 MiB of page cache (the default is 2 MiB): large imports and
         // searches over a million messages stay off the disk. Pages are
@@ -101,11 +104,17 @@ impl Database {
                 path: path.to_owned(),
                 source,
             })?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
         let profile_id = ensure_profile(&conn)?;
         // Checkpoints copy the WAL into the database and sync it: a few ms.
         // Run them on a thread of their own instead of inside whichever
         // commit crosses the threshold, so writes stay in microseconds.
         conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(open_err)?;
+        // A WAL that grew during one huge transaction (an import) is cut
+        // back to this size when it next starts over.
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
             .map_err(open_err)?;
         let conn = Arc::new(Mutex::new(conn));
         spawn_checkpointer(path, Arc::downgrade(&conn));
@@ -161,9 +170,20 @@ impl Database {
     }
 }
 
-/// Checkpoints the WAL every half second (PASSIVE: never blocks the
-/// writer) until the database is dropped, and once more at the end.
-fn spawn_checkpointer(path: &Path, alive: std::sync::Weak<Mutex<Connection>>) {
+/// WAL frames (4 KiB pages) past which the checkpointer restarts the WAL.
+const WAL_RESTART_FRAMES: i64 = 4096;
+
+/// Checkpoints the WAL every 100 ms until the database is dropped, and once
+/// more at the end. PASSIVE on a connection of its own never blocks the
+/// writer, but under writes that never pause it never catches up either:
+/// SQLite only starts the WAL over when a write finds it wholly copied, so
+/// it would grow without end, and every commit would write to new file
+/// pages, which costs twice as much as overwriting cached ones. Past
+/// `WAL_RESTART_FRAMES` the last frames are copied on the writer's own
+/// connection, between two of its transactions, so the next commit starts
+/// the WAL from its beginning (writers wait for it: as long as the disk
+/// takes to sync, milliseconds).
+fn spawn_checkpointer(path: &Path, writer: std::sync::Weak<Mutex<Connection>>) {
     let Ok(conn) = Connection::open(path) else {
         return; // the writer's connection still checkpoints on close
     };
@@ -171,14 +191,25 @@ fn spawn_checkpointer(path: &Path, alive: std::sync::Weak<Mutex<Connection>>) {
     let spawned = std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
-            while alive.strong_count() > 0 {
-                std::thread::sleep(std::time::Duration::from_millis(500));
-                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            while writer.strong_count() > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                if passive_checkpoint(&conn).is_some_and(|frames| frames > WAL_RESTART_FRAMES)
+                    && let Some(writer) = writer.upgrade()
+                {
+                    passive_checkpoint(&writer.lock().unwrap_or_else(|p| p.into_inner()));
+                }
             }
         });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "no checkpoint thread: the WAL grows until the database closes");
     }
+}
+
+/// Copies what it can of the WAL into the database without waiting for any
+/// lock; returns the number of frames the WAL holds.
+fn passive_checkpoint(conn: &Connection) -> Option<i64> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
+        .ok()
 }
 
 fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
@@ -226,6 +257,32 @@ fn ensure_profile(conn: &Connection) -> Result<String, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_that_never_pause_reuse_the_wal_instead_of_growing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jarvis.db");
+        let db = Database::open(&path).unwrap();
+        db.call_blocking(|c| c.execute_batch("CREATE TABLE ballast (data BLOB NOT NULL)"))
+            .unwrap();
+        // Each commit writes at least 16 KiB of new pages; no pause between them.
+        let blob = vec![7u8; 16 * 1024];
+        let mut committed = 0usize;
+        let started = std::time::Instant::now();
+        // Long enough for several checkpointer rounds, however fast the disk.
+        while committed < 160 * 1024 * 1024 || started.elapsed().as_millis() < 1500 {
+            db.call_blocking(|c| c.execute("INSERT INTO ballast (data) VALUES (?1)", [&blob]))
+                .unwrap();
+            committed += blob.len();
+        }
+        let wal = std::fs::metadata(dir.path().join("jarvis.db-wal"))
+            .unwrap()
+            .len() as usize;
+        assert!(
+            wal < committed / 2,
+            "the WAL holds {wal} bytes after {committed} committed: it was never started over"
+        );
+    }
 
     #[tokio::test]
     async fn a_new_file_gets_wal_foreign_keys_and_the_latest_schema() {
@@ -275,6 +332,16 @@ mod tests {
                     [],
                 )
                 .unwrap();
+                if version >= 5 {
+                    conn.execute_batch(
+                        "INSERT INTO trading_orders (rowid, id, client_order_id, symbol, side, order_type, qty,
+                           filled_qty, state, source, created_at, updated_at)
+                         VALUES (7, 'o1', 'c1', 'AAPL', 'buy', 'market', '1', '1', 'filled', 'ui', 'x', 'x');
+                         INSERT INTO trading_fills (order_id, symbol, side, qty, price, fee, time)
+                         VALUES ('o1', 'AAPL', 'buy', '1', '10', '0', 'x');",
+                    )
+                    .unwrap();
+                }
             }
             let db = Database::open(&path).unwrap();
             assert_eq!(db.schema_version().await.unwrap(), LATEST_SCHEMA_VERSION);
@@ -285,6 +352,34 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(name, "Old", "from version {version}");
+            if version >= 5 {
+                db.call(move |c| {
+                    let rowid: i64 = c.query_row(
+                        "SELECT rowid FROM trading_orders WHERE id = 'o1'",
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    assert_eq!(rowid, 7, "from version {version}");
+                    let broken: Option<String> = c
+                        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                        .optional()?;
+                    assert_eq!(broken, None, "from version {version}");
+                    let bad_state = c.execute(
+                        "UPDATE trading_orders SET state = 'lost' WHERE id = 'o1'",
+                        [],
+                    );
+                    assert!(bad_state.is_err(), "from version {version}");
+                    let orphan = c.execute(
+                        "INSERT INTO trading_fills (order_id, symbol, side, qty, price, fee, time)
+                         VALUES ('nope', 'AAPL', 'buy', '1', '10', '0', 'x')",
+                        [],
+                    );
+                    assert!(orphan.is_err(), "from version {version}");
+                    Ok::<_, DbError>(())
+                })
+                .await
+                .unwrap();
+            }
         }
     }
 

@@ -15,6 +15,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/0009_api_keys.sql"),
     include_str!("../../../migrations/0010_search_index.sql"),
     include_str!("../../../migrations/0011_semantic_recall.sql"),
+    include_str!("../../../migrations/0012_orders_checks.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

@@ -37,10 +37,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn report(name: &str, mut micros: Vec<f64>) {
     micros.sort_by(f64::total_cmp);
     println!(
-        "{name}: {} orders, p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+        "{name}: {} orders, p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
         micros.len(),
         percentile(&micros, 0.50),
+        percentile(&micros, 0.90),
         percentile(&micros, 0.99),
+        percentile(&micros, 0.999),
         micros[micros.len() - 1]
     );
 }

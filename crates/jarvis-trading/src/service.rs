@@ -740,7 +740,16 @@ impl TradingService {
             while i < state.open_orders.len() {
                 if state.open_orders[i].symbol == symbol
                     && state.open_orders[i].venue == PAPER
-                    && try_fill(conn, state, model, i, &quote, now, &mut outcome)?
+                    && try_fill(
+                        conn,
+                        state,
+                        model,
+                        i,
+                        &quote,
+                        OrderRow::Stored,
+                        now,
+                        &mut outcome,
+                    )? == Filled::Completely
                 {
                     continue; // filled and removed: the next order moved into i
                 }
@@ -1298,7 +1307,9 @@ fn place(
     }
 
     let venue = live.map_or(PAPER, |l| l.venue.name());
-    let id = uuid::Uuid::new_v4().to_string();
+    // Time-ordered (v7): orders keyed by id and client order id are added at
+    // the end of their indexes, not at random places that split pages.
+    let id = uuid::Uuid::now_v7().to_string();
     let order = Order {
         client_order_id: request
             .client_order_id
@@ -1337,14 +1348,14 @@ fn place(
         oid,
         &json!({"instrument": &instrument, "price": price.to_string(), "checks": ["validation", "kill_switch", "daily_loss_limit", "max_orders_per_minute", "max_open_orders", "max_order_value", "max_position_value", "buying_power"]}),
     )?;
-    store::insert_order(conn, &order)?;
+    // The signal holds the rest of the order; its id is the entry's.
     audit::append(
         conn,
         &mut state.head,
         now,
         "order_accepted",
         oid,
-        &json!({"order": &order, "broker": venue}),
+        &json!({"client_order_id": &order.client_order_id, "broker": venue}),
     )?;
     state.recent.push_back(now);
     state.open_orders.push(order);
@@ -1352,35 +1363,63 @@ fn place(
     let placed = state.open_orders[index].clone();
     outcome.orders.push(placed.clone());
     // Execution on paper: fill against the latest quote now, or rest until
-    // a quote reaches the order.
+    // a quote reaches the order. An order filled at once is stored once, in
+    // its final state.
     if live.is_none()
         && let Some(quote) = state.quotes.get(&placed.symbol).cloned()
+        && try_fill(
+            conn,
+            state,
+            model,
+            index,
+            &quote,
+            OrderRow::New,
+            now,
+            outcome,
+        )? != Filled::Not
     {
-        try_fill(conn, state, model, index, &quote, now, outcome)?;
-        if let Some(updated) = outcome.orders.iter().rev().find(|o| o.id == placed.id) {
-            return Ok(Ok(updated.clone()));
-        }
+        let updated = outcome.orders.iter().rev().find(|o| o.id == placed.id);
+        return Ok(Ok(updated.cloned().unwrap_or(placed)));
     }
+    store::insert_order(conn, &placed)?;
     Ok(Ok(placed))
 }
 
-/// Execution and settlement of open order `index` at `quote`. Returns
-/// whether the order is now complete (and was removed from the open list).
+/// Whether an order's row is in the database yet.
+#[derive(Clone, Copy, PartialEq)]
+enum OrderRow {
+    Stored,
+    New,
+}
+
+/// How much of an order `try_fill` filled.
+#[derive(PartialEq)]
+enum Filled {
+    Not,
+    Partly,
+    Completely,
+}
+
+/// Execution and settlement of open order `index` at `quote`; a complete
+/// order is removed from the open list. Nothing is written when nothing
+/// fills, not even a `New` row.
+#[allow(clippy::too_many_arguments)] // two call sites; a struct would only rename them
 fn try_fill(
     conn: &Connection,
     state: &mut State,
     model: &PaperModel,
     index: usize,
     quote: &Quote,
+    row: OrderRow,
     now: DateTime<Utc>,
     outcome: &mut Outcome,
-) -> rusqlite::Result<bool> {
+) -> rusqlite::Result<Filled> {
     let order = &state.open_orders[index];
     let Some(instrument) = Instrument::for_symbol(&order.symbol) else {
-        return Ok(false);
+        return Ok(Filled::Not);
     };
     let Some(exec) = model.execute(order, quote, instrument.tick_size, instrument.lot_size) else {
-        return Ok(false);
+        return Ok(Filled::Not);
     };
     let fill = Fill {
         order_id: order.id.clone(),
@@ -1408,8 +1447,11 @@ fn try_fill(
     order.updated_at = now;
     let order = order.clone();
 
+    match row {
+        OrderRow::New => store::insert_order(conn, &order)?,
+        OrderRow::Stored => store::update_order(conn, &order)?,
+    }
     store::insert_fill(conn, &fill)?;
-    store::update_order(conn, &order)?;
     let holding = state
         .portfolio
         .holdings
@@ -1430,13 +1472,15 @@ fn try_fill(
             "settlement": {"cash": state.portfolio.cash.to_string(), "position": holding.qty.to_string(), "realized_pnl": holding.realized_pnl.to_string()},
         }),
     )?;
-    let done = order.state == OrderState::Filled;
-    if done {
+    let filled = if order.state == OrderState::Filled {
         state.open_orders.remove(index);
-    }
+        Filled::Completely
+    } else {
+        Filled::Partly
+    };
     outcome.fills.push(fill);
     outcome.orders.push(order);
-    Ok(done)
+    Ok(filled)
 }
 
 fn cancel(

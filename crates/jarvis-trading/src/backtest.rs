@@ -185,6 +185,10 @@ fn fits_in_i128(prices: &Prices, cash: i128, scales: &Scales) -> bool {
 struct Prices {
     /// The largest scale among opens and closes.
     scale: u32,
+    /// Opens and closes at `scale`: orders fill at opens, which the bars
+    /// (92 bytes each, tens of MB) would otherwise be read for, a cache and
+    /// TLB miss per fill.
+    open: Vec<i64>,
     close: Vec<i64>,
     lowest: i128,
     highest: i128,
@@ -211,15 +215,17 @@ impl Prices {
     fn on(bars: &[Bar], threads: usize) -> Result<Self, BacktestError> {
         // Zeroed pages are only mapped when written, by the run that writes
         // them.
-        let mut close = vec![0i64; bars.len()];
+        let (mut open, mut close) = (vec![0i64; bars.len()], vec![0i64; bars.len()]);
         let size = bars.len().div_ceil(threads.max(1)).max(1);
         let runs = std::thread::scope(|scope| {
-            let mut pairs = bars.chunks(size).zip(close.chunks_mut(size));
-            let first = pairs.next();
-            let others: Vec<_> = pairs
-                .map(|(bars, close)| scope.spawn(move || Run::convert(bars, close)))
+            let mut parts = bars
+                .chunks(size)
+                .zip(open.chunks_mut(size).zip(close.chunks_mut(size)));
+            let first = parts.next();
+            let others: Vec<_> = parts
+                .map(|(bars, (open, close))| scope.spawn(move || Run::convert(bars, open, close)))
                 .collect();
-            let mut runs = vec![first.map_or(Ok(Run::EMPTY), |(b, c)| Run::convert(b, c))];
+            let mut runs = vec![first.map_or(Ok(Run::EMPTY), |(b, (o, c))| Run::convert(b, o, c))];
             runs.extend(others.into_iter().map(|h| {
                 h.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -228,8 +234,11 @@ impl Prices {
         });
         let mut runs = runs.into_iter().collect::<Result<Vec<Run>, _>>()?;
         let scale = runs.iter().map(|r| r.scale).max().unwrap_or(0);
-        for (run, close) in runs.iter_mut().zip(close.chunks_mut(size)) {
-            run.rescale(close, scale)?;
+        for (run, (open, close)) in runs
+            .iter_mut()
+            .zip(open.chunks_mut(size).zip(close.chunks_mut(size)))
+        {
+            run.rescale(open, close, scale)?;
         }
         let smallest = runs.iter().map(|r| r.smallest).min().unwrap_or(scale);
         if scale.saturating_sub(smallest) >= POWERS.len() as u32 {
@@ -239,15 +248,16 @@ impl Prices {
         let highest = runs.iter().map(|r| r.highest).max().unwrap_or(0);
         Ok(Self {
             scale,
+            open,
             close,
             lowest: i128::from(lowest.min(highest).max(1)),
             highest: i128::from(highest.max(1)),
         })
     }
 
-    /// Bar `i`'s open (checked when the prices were converted).
-    fn open(&self, bars: &[Bar], i: usize) -> i128 {
-        fixed_price(bars[i].open, self.scale).map_or(0, i128::from)
+    #[inline]
+    fn open(&self, i: usize) -> i128 {
+        i128::from(self.open[i])
     }
 }
 
@@ -277,11 +287,11 @@ impl Run {
         max: 0,
     };
 
-    /// One pass over the bars, closes into `close`: the scale starts at the
-    /// first bar's, and what was read before is rescaled whenever a bar
-    /// needs a larger one. The result, errors included, is that of
-    /// converting every price at the largest scale.
-    fn convert(bars: &[Bar], close: &mut [i64]) -> Result<Self, BacktestError> {
+    /// One pass over the bars, opens and closes into `open` and `close`: the
+    /// scale starts at the first bar's, and what was read before is rescaled
+    /// whenever a bar needs a larger one. The result, errors included, is
+    /// that of converting every price at the largest scale.
+    fn convert(bars: &[Bar], open: &mut [i64], close: &mut [i64]) -> Result<Self, BacktestError> {
         let scale_of = |b: &Bar| b.open.scale().max(b.close.scale());
         let mut run = Self {
             scale: bars.first().map_or(0, scale_of),
@@ -290,34 +300,39 @@ impl Run {
         for (i, bar) in bars.iter().enumerate() {
             let own = scale_of(bar);
             if own > run.scale {
-                run.rescale(&mut close[..i], own)?;
+                run.rescale(&mut open[..i], &mut close[..i], own)?;
             }
             run.smallest = run.smallest.min(bar.open.scale().min(bar.close.scale()));
-            let (open, c) = (
+            let (o, c) = (
                 fixed_price(bar.open, run.scale)?,
                 fixed_price(bar.close, run.scale)?,
             );
             run.lowest = run
                 .lowest
-                .min(if open > 0 { open } else { i64::MAX })
+                .min(if o > 0 { o } else { i64::MAX })
                 .min(if c > 0 { c } else { i64::MAX });
-            run.highest = run.highest.max(open).max(c);
-            (run.min, run.max) = (run.min.min(open).min(c), run.max.max(open).max(c));
-            close[i] = c;
+            run.highest = run.highest.max(o).max(c);
+            (run.min, run.max) = (run.min.min(o).min(c), run.max.max(o).max(c));
+            (open[i], close[i]) = (o, c);
         }
         Ok(run)
     }
 
-    /// Brings the run and its closes to the larger `scale`.
-    fn rescale(&mut self, close: &mut [i64], scale: u32) -> Result<(), BacktestError> {
+    /// Brings the run and its prices to the larger `scale`.
+    fn rescale(
+        &mut self,
+        open: &mut [i64],
+        close: &mut [i64],
+        scale: u32,
+    ) -> Result<(), BacktestError> {
         if scale == self.scale {
             return Ok(());
         }
         let factor =
             i64::try_from(pow10(scale - self.scale)).map_err(|_| BacktestError::TooPrecise)?;
         let up = |v: i64| v.checked_mul(factor).ok_or(BacktestError::TooPrecise);
-        for c in close {
-            *c = up(*c)?;
+        for price in open.iter_mut().chain(close.iter_mut()) {
+            *price = up(*price)?;
         }
         (self.min, self.max, self.highest) = (up(self.min)?, up(self.max)?, up(self.highest)?);
         if self.lowest != i64::MAX {
@@ -335,8 +350,8 @@ pub fn fixed_closes(bars: &[Bar]) -> Result<Vec<i64>, BacktestError> {
 }
 
 /// 10^0 to 10^18: a price is at most 18 places from the common scale.
-const POWERS: [i128; 19] = {
-    let mut p = [1i128; 19];
+const POWERS: [i64; 19] = {
+    let mut p = [1i64; 19];
     let mut i = 1;
     while i < 19 {
         p[i] = p[i - 1] * 10;
@@ -349,7 +364,11 @@ fn fixed_price(value: Decimal, scale: u32) -> Result<i64, BacktestError> {
     let power = POWERS
         .get((scale - value.scale()) as usize)
         .ok_or(BacktestError::TooPrecise)?;
-    i64::try_from(value.mantissa() * power).map_err(|_| BacktestError::TooPrecise)
+    // In i64: a price that fits there is multiplied in one instruction.
+    i64::try_from(value.mantissa())
+        .ok()
+        .and_then(|m| m.checked_mul(*power))
+        .ok_or(BacktestError::TooPrecise)
 }
 
 impl Scales {
@@ -471,7 +490,7 @@ impl Broker<'_> {
     }
 
     fn open(&self, i: usize) -> i128 {
-        self.prices.open(self.bars, i)
+        self.prices.open(i)
     }
 
     #[inline]
@@ -877,14 +896,17 @@ mod tests {
 
     /// The conversion as it was done in two passes: the largest scale
     /// first, then every price at it.
-    fn two_pass_prices(bars: &[Bar]) -> Result<(u32, Vec<i64>, i128, i128), BacktestError> {
+    #[allow(clippy::type_complexity)] // a test's tuple of everything compared
+    fn two_pass_prices(
+        bars: &[Bar],
+    ) -> Result<(u32, Vec<i64>, Vec<i64>, i128, i128), BacktestError> {
         let scale = bars
             .iter()
             .map(|b| b.open.scale().max(b.close.scale()))
             .max()
             .unwrap_or(0);
         let (mut lowest, mut highest) = (i64::MAX, 0i64);
-        let mut close = Vec::new();
+        let (mut opens, mut close) = (Vec::new(), Vec::new());
         for bar in bars {
             let (open, c) = (
                 fixed_price(bar.open, scale)?,
@@ -894,10 +916,11 @@ mod tests {
                 .min(if open > 0 { open } else { i64::MAX })
                 .min(if c > 0 { c } else { i64::MAX });
             highest = highest.max(open).max(c);
+            opens.push(open);
             close.push(c);
         }
         let lowest = i128::from(lowest.min(highest).max(1));
-        Ok((scale, close, lowest, i128::from(highest.max(1))))
+        Ok((scale, opens, close, lowest, i128::from(highest.max(1))))
     }
 
     proptest::proptest! {
@@ -927,7 +950,8 @@ mod tests {
                 .collect();
             let want = two_pass_prices(&bars);
             for threads in 1..=4 {
-                let got = Prices::on(&bars, threads).map(|p| (p.scale, p.close, p.lowest, p.highest));
+                let got = Prices::on(&bars, threads)
+                    .map(|p| (p.scale, p.open, p.close, p.lowest, p.highest));
                 proptest::prop_assert_eq!(&got, &want, "{} threads", threads);
             }
         }

@@ -165,24 +165,15 @@ impl Strategy for SmaCross {
 
     fn prepare(&mut self, series: &Series) -> Result<(), StrategyError> {
         let closes = series.closes;
-        let (fast, slow) = (self.fast as i128, self.slow as i128);
         self.sign = vec![0; closes.len()];
-        let (mut sum_fast, mut sum_slow) = (0i128, 0i128);
-        let overflow = || StrategyError::Data("prices too large to average exactly".into());
-        for i in 0..closes.len() {
-            sum_fast += i128::from(closes[i]);
-            sum_slow += i128::from(closes[i]);
-            if i >= self.fast {
-                sum_fast -= i128::from(closes[i - self.fast]);
-            }
-            if i >= self.slow {
-                sum_slow -= i128::from(closes[i - self.slow]);
-            }
-            if i + 1 >= self.slow {
-                let left = sum_fast.checked_mul(slow).ok_or_else(overflow)?;
-                let right = sum_slow.checked_mul(fast).ok_or_else(overflow)?;
-                self.sign[i] = (left - right).signum() as i8;
-            }
+        // In i64 where the sums and products fit (any real price does): a
+        // checked i128 product is a library call, an i64 one an instruction.
+        if crossing_signs::<i64>(closes, self.fast, self.slow, &mut self.sign).is_none()
+            && crossing_signs::<i128>(closes, self.fast, self.slow, &mut self.sign).is_none()
+        {
+            return Err(StrategyError::Data(
+                "prices too large to average exactly".into(),
+            ));
         }
         Ok(())
     }
@@ -196,6 +187,66 @@ impl Strategy for SmaCross {
             _ => None,
         }
     }
+}
+
+/// Integers wide enough to sum closes exactly, with overflow checks.
+trait Exact: Copy + Default + Ord + From<i64> + TryFrom<usize> {
+    fn add(self, other: Self) -> Option<Self>;
+    fn sub(self, other: Self) -> Option<Self>;
+    fn mul(self, other: Self) -> Option<Self>;
+}
+
+macro_rules! exact {
+    ($t:ty) => {
+        impl Exact for $t {
+            #[inline]
+            fn add(self, other: Self) -> Option<Self> {
+                self.checked_add(other)
+            }
+            #[inline]
+            fn sub(self, other: Self) -> Option<Self> {
+                self.checked_sub(other)
+            }
+            #[inline]
+            fn mul(self, other: Self) -> Option<Self> {
+                self.checked_mul(other)
+            }
+        }
+    };
+}
+exact!(i64);
+exact!(i128);
+
+/// Sign of (fast SMA − slow SMA) per bar into `sign`, compared exactly as
+/// `sum_fast * slow` vs `sum_slow * fast`; `None` when `T` overflows.
+fn crossing_signs<T: Exact>(
+    closes: &[i64],
+    fast: usize,
+    slow: usize,
+    sign: &mut [i8],
+) -> Option<()> {
+    let (fast_n, slow_n) = (T::try_from(fast).ok()?, T::try_from(slow).ok()?);
+    let (mut sum_fast, mut sum_slow) = (T::default(), T::default());
+    for i in 0..closes.len() {
+        let close = T::from(closes[i]);
+        sum_fast = sum_fast.add(close)?;
+        sum_slow = sum_slow.add(close)?;
+        if i >= fast {
+            sum_fast = sum_fast.sub(T::from(closes[i - fast]))?;
+        }
+        if i >= slow {
+            sum_slow = sum_slow.sub(T::from(closes[i - slow]))?;
+        }
+        if i + 1 >= slow {
+            let (left, right) = (sum_fast.mul(slow_n)?, sum_slow.mul(fast_n)?);
+            sign[i] = match left.cmp(&right) {
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+                std::cmp::Ordering::Greater => 1,
+            };
+        }
+    }
+    Some(())
 }
 
 /// RSI mean reversion, long only: buy when RSI falls below `lower`, close
@@ -381,6 +432,17 @@ mod tests {
         let b = bars(&["1", "1.1", "1.05", "1.075"]);
         let mut s = SmaCross::new(1, 2);
         prepare(&mut s, &b);
+        assert_eq!(s.sign, vec![0, 1, -1, 1]);
+    }
+
+    #[test]
+    fn sma_falls_back_to_i128_when_i64_would_overflow() {
+        let base = 1i64 << 62; // two of them overflow i64
+        let closes = [base, base + 4, base + 1, base + 2];
+        let mut sign = [0i8; 4];
+        assert_eq!(crossing_signs::<i64>(&closes, 1, 2, &mut sign), None);
+        let mut s = SmaCross::new(1, 2);
+        s.prepare(&Series::with_closes(&[], &closes)).unwrap();
         assert_eq!(s.sign, vec![0, 1, -1, 1]);
     }
 

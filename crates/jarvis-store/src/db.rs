@@ -98,6 +98,12 @@ impl Database {
             .map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
+        // Every transaction on this connection reads, then writes. Deferred,
+        // one would fail at once with "database is locked" (busy_timeout
+        // does not apply) when another connection (the search indexer,
+        // another process) committed between its read and its first write.
+        // IMMEDIATE takes the write lock first, waiting its turn for it.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         migrations()
             .to_latest(&mut conn)
             .map_err(|source| DbError::Migrate {
@@ -257,6 +263,44 @@ fn ensure_profile(conn: &Connection) -> Result<String, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_transaction_that_reads_then_writes_outlasts_another_connections_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jarvis.db");
+        let db = Database::open(&path).unwrap();
+        db.call_blocking(|c| c.execute_batch("CREATE TABLE tally (n INTEGER NOT NULL)"))
+            .unwrap();
+        let other = std::thread::scope(|scope| {
+            db.call_blocking(|c| {
+                let tx = c.transaction()?;
+                let seen: i64 = tx.query_row("SELECT count(*) FROM tally", [], |r| r.get(0))?;
+                // Another connection writes between this read and the write
+                // below (given time to, if it can get the lock).
+                let other = scope.spawn(|| {
+                    let conn = Connection::open(&path)?;
+                    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                    conn.execute("INSERT INTO tally (n) VALUES (2)", [])
+                });
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                tx.execute("INSERT INTO tally (n) VALUES (?1)", [seen + 1])?;
+                tx.commit()?;
+                Ok::<_, rusqlite::Error>(other)
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+        });
+        assert_eq!(other.unwrap(), 1);
+        let rows: Vec<i64> = db
+            .call_blocking(|c| {
+                c.prepare("SELECT n FROM tally ORDER BY rowid")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .unwrap();
+        assert_eq!(rows, vec![1, 2], "the other write waited for this one");
+    }
 
     #[test]
     fn writes_that_never_pause_reuse_the_wal_instead_of_growing_it() {

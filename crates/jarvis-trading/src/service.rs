@@ -1046,11 +1046,7 @@ fn in_transaction<T>(
 ) -> Result<T, TradingError> {
     let head_before = state.head.0;
     let attempt = (|| {
-        // IMMEDIATE: the write lock is taken (waiting its turn) before
-        // reading. A deferred transaction that reads, then writes after
-        // another connection (the search indexer, another process) wrote,
-        // fails at once with "database is locked" instead of waiting.
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn.transaction()?;
         let result = change(&tx, state)?;
         if state.head.0 != head_before {
             audit::save_head(&tx, &state.head)?;
@@ -1072,8 +1068,7 @@ fn in_transaction<T>(
 
 /// The account, holdings, open orders and audit head, as committed.
 fn load_state(conn: &mut Connection) -> Result<State, TradingError> {
-    // IMMEDIATE: it may create the account (see `in_transaction`).
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction()?;
     let today = Utc::now().date_naive();
     let account = match store::load_account(&tx)? {
         Some(a) => a,

@@ -2,7 +2,7 @@
 -- CHECKs written as OR chains. SQLite evaluates an IN list of more than two
 -- constants through a temporary table built for every statement, and
 -- `state` and `source` are checked on every order write: three temporary
--- tables per order, a sixth of the signal-to-fill time.
+-- tables per order, each a pager opened and closed.
 -- Runs with foreign keys off (the database turns them on after migrating),
 -- so trading_fills keeps referring to the rebuilt table by name.
 

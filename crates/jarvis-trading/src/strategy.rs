@@ -239,11 +239,7 @@ fn crossing_signs<T: Exact>(
         }
         if i + 1 >= slow {
             let (left, right) = (sum_fast.mul(slow_n)?, sum_slow.mul(fast_n)?);
-            sign[i] = match left.cmp(&right) {
-                std::cmp::Ordering::Less => -1,
-                std::cmp::Ordering::Equal => 0,
-                std::cmp::Ordering::Greater => 1,
-            };
+            sign[i] = left.cmp(&right) as i8; // Less is -1, Greater 1
         }
     }
     Some(())

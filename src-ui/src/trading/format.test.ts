@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDecimal, formatMoney, formatPct, formatPnl, formatPrice, formatQty, groupDigits, signOf } from "./format";
+import { formatDecimal, formatMoney, formatPct, formatPnl, formatPrice, formatQty, groupDigits, shortId, signOf } from "./format";
 import { lastSma, sma } from "./sma";
 
 describe("decimal formatting (text only)", () => {
@@ -42,6 +42,16 @@ describe("decimal formatting (text only)", () => {
   it("formats server floats for display", () => {
     expect(formatPct(12.345678)).toBe("12.35%");
     expect(formatPct(null)).toBe("—");
+  });
+});
+
+describe("shortId", () => {
+  it("tells apart orders placed in the same minute (UUIDv7 share their leading time)", () => {
+    const a = "01a215da-3db7-7062-86fe-3b13b236f737";
+    const b = "01a215da-3dc0-7a11-9c42-77e0d1a4b5c9";
+    expect(shortId(a)).toBe("b236f737");
+    expect(shortId(a)).not.toBe(shortId(b));
+    expect(shortId("abc")).toBe("abc");
   });
 });
 

@@ -115,4 +115,7 @@ export function formatBarTime(iso: string): string {
 /** Unix seconds from an RFC 3339 time; NaN when unparseable. */
 export const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-export const shortId = (id: string) => (id.length > 8 ? id.slice(0, 8) : id);
+/** An order id's last 8 characters: order ids are UUIDv7, whose first ones
+ * are the creation time (shared by every order within a minute) and whose
+ * last ones are random. */
+export const shortId = (id: string) => (id.length > 8 ? id.slice(-8) : id);

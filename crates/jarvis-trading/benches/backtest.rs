@@ -76,12 +76,11 @@ fn main() {
     );
     // Two parts of the engine's time, on their own.
     let started = Instant::now();
-    let closes = jarvis_trading::backtest::fixed_closes(&bars).unwrap();
+    let fixed = jarvis_trading::backtest::fixed_prices(&bars).unwrap();
     let convert = started.elapsed();
     let mut s = strategy::build("sma-cross", &BTreeMap::new()).unwrap();
     let started = Instant::now();
-    s.prepare(&strategy::Series::with_closes(&bars, &closes))
-        .unwrap();
+    s.prepare(&strategy::Series::new(&bars, &fixed)).unwrap();
     println!(
         "  of which bars to fixed point {:.2} ms, sma-cross prepare {:.2} ms",
         convert.as_secs_f64() * 1e3,

@@ -171,9 +171,9 @@ impl MarketService {
         if bars.len() <= strategy.warmup() {
             return Ok(None);
         }
-        let closes = crate::backtest::fixed_closes(&bars).map_err(|e| e.to_string())?;
+        let fixed = crate::backtest::fixed_prices(&bars).map_err(|e| e.to_string())?;
         strategy
-            .prepare(&Series::with_closes(&bars, &closes))
+            .prepare(&Series::new(&bars, &fixed))
             .map_err(|e| e.to_string())?;
         let held = self
             .trading()

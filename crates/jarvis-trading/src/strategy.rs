@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+use crate::backtest::OpenClose;
 use crate::bars::Bar;
 
 /// What a strategy asks for at a bar's close.
@@ -29,18 +30,33 @@ pub enum Exposure {
     Short,
 }
 
-/// The bars a strategy sees, with the closes also as exact integers at one
-/// common scale (so averages can be compared without rounding).
+/// The bars a strategy sees, with the opens and closes also as exact
+/// integers at one common scale (so averages can be compared without
+/// rounding).
 pub struct Series<'a> {
     pub bars: &'a [Bar],
-    pub closes: &'a [i64],
+    fixed: &'a [OpenClose],
 }
 
 impl<'a> Series<'a> {
-    /// `closes` as [`crate::backtest::fixed_closes`] makes them (the
+    /// `fixed` as [`crate::backtest::fixed_prices`] makes them (the
     /// backtester passes its own).
-    pub fn with_closes(bars: &'a [Bar], closes: &'a [i64]) -> Self {
-        Self { bars, closes }
+    pub fn new(bars: &'a [Bar], fixed: &'a [OpenClose]) -> Self {
+        Self { bars, fixed }
+    }
+
+    /// Bar `i`'s close at the common scale.
+    #[inline]
+    pub fn close(&self, i: usize) -> i64 {
+        self.fixed[i][1]
+    }
+
+    pub fn len(&self) -> usize {
+        self.fixed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fixed.is_empty()
     }
 }
 
@@ -53,6 +69,13 @@ pub trait Strategy: Send {
     fn prepare(&mut self, series: &Series) -> Result<(), StrategyError>;
     /// The action at bar `i`'s close, if any.
     fn next(&mut self, i: usize, exposure: Exposure) -> Option<Action>;
+    /// The first bar at or after `i` where [`Strategy::next`] may act,
+    /// whatever the position: the backtester asks no earlier, and runs
+    /// through a flat stretch before it in one step. The default, `i`, has
+    /// it ask at every bar.
+    fn next_signal_from(&mut self, i: usize) -> usize {
+        i
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -146,6 +169,11 @@ pub struct SmaCross {
     slow: usize,
     /// Sign of (fast SMA − slow SMA) per bar; 0 where undefined or equal.
     sign: Vec<i8>,
+    /// The bars where the sign flips strictly (−1 to 1 or 1 to −1): the
+    /// only bars where it acts.
+    crossings: Vec<usize>,
+    /// Where [`Strategy::next_signal_from`] last stopped in `crossings`.
+    cursor: usize,
 }
 
 impl SmaCross {
@@ -154,6 +182,8 @@ impl SmaCross {
             fast,
             slow,
             sign: Vec::new(),
+            crossings: Vec::new(),
+            cursor: 0,
         }
     }
 }
@@ -164,12 +194,15 @@ impl Strategy for SmaCross {
     }
 
     fn prepare(&mut self, series: &Series) -> Result<(), StrategyError> {
-        let closes = series.closes;
+        let closes = series.fixed;
         self.sign = vec![0; closes.len()];
         // In i64 where the sums and products fit (any real price does): a
         // checked i128 product is a library call, an i64 one an instruction.
-        if crossing_signs::<i64>(closes, self.fast, self.slow, &mut self.sign).is_none()
-            && crossing_signs::<i128>(closes, self.fast, self.slow, &mut self.sign).is_none()
+        let (fast, slow) = (self.fast, self.slow);
+        self.cursor = 0;
+        if crossing_signs::<i64>(closes, fast, slow, &mut self.sign, &mut self.crossings).is_none()
+            && crossing_signs::<i128>(closes, fast, slow, &mut self.sign, &mut self.crossings)
+                .is_none()
         {
             return Err(StrategyError::Data(
                 "prices too large to average exactly".into(),
@@ -186,6 +219,22 @@ impl Strategy for SmaCross {
             (1, -1) => Some(Action::Sell),
             _ => None,
         }
+    }
+
+    fn next_signal_from(&mut self, i: usize) -> usize {
+        // The backtester asks for later and later bars: walk on from the
+        // last answer (a binary search each time cost more than the rest of
+        // the loop).
+        if self.cursor > 0 && self.crossings[self.cursor - 1] >= i {
+            self.cursor = self.crossings.partition_point(|&bar| bar < i);
+        }
+        while self.crossings.get(self.cursor).is_some_and(|&bar| bar < i) {
+            self.cursor += 1;
+        }
+        self.crossings
+            .get(self.cursor)
+            .copied()
+            .unwrap_or(self.sign.len().max(i))
     }
 }
 
@@ -218,28 +267,37 @@ exact!(i64);
 exact!(i128);
 
 /// Sign of (fast SMA − slow SMA) per bar into `sign`, compared exactly as
-/// `sum_fast * slow` vs `sum_slow * fast`; `None` when `T` overflows.
+/// `sum_fast * slow` vs `sum_slow * fast`, and the bars where it flips
+/// strictly into `crossings`; `None` when `T` overflows.
 fn crossing_signs<T: Exact>(
-    closes: &[i64],
+    bars: &[OpenClose],
     fast: usize,
     slow: usize,
     sign: &mut [i8],
+    crossings: &mut Vec<usize>,
 ) -> Option<()> {
     let (fast_n, slow_n) = (T::try_from(fast).ok()?, T::try_from(slow).ok()?);
     let (mut sum_fast, mut sum_slow) = (T::default(), T::default());
-    for i in 0..closes.len() {
-        let close = T::from(closes[i]);
-        sum_fast = sum_fast.add(close)?;
-        sum_slow = sum_slow.add(close)?;
+    crossings.clear();
+    let mut last = 0i8;
+    let close = |i: usize| T::from(bars[i][1]);
+    for (i, sign) in sign.iter_mut().enumerate().take(bars.len()) {
+        let close_now = close(i);
+        sum_fast = sum_fast.add(close_now)?;
+        sum_slow = sum_slow.add(close_now)?;
         if i >= fast {
-            sum_fast = sum_fast.sub(T::from(closes[i - fast]))?;
+            sum_fast = sum_fast.sub(close(i - fast))?;
         }
         if i >= slow {
-            sum_slow = sum_slow.sub(T::from(closes[i - slow]))?;
+            sum_slow = sum_slow.sub(close(i - slow))?;
         }
         if i + 1 >= slow {
             let (left, right) = (sum_fast.mul(slow_n)?, sum_slow.mul(fast_n)?);
-            sign[i] = left.cmp(&right) as i8; // Less is -1, Greater 1
+            let now = left.cmp(&right) as i8; // Less is -1, Greater 1
+            if now == -last && now != 0 {
+                crossings.push(i);
+            }
+            (*sign, last) = (now, now);
         }
     }
     Some(())
@@ -387,8 +445,8 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn prepare(s: &mut dyn Strategy, bars: &[Bar]) {
-        let closes = crate::backtest::fixed_closes(bars).unwrap();
-        s.prepare(&Series::with_closes(bars, &closes)).unwrap();
+        let fixed = crate::backtest::fixed_prices(bars).unwrap();
+        s.prepare(&Series::new(bars, &fixed)).unwrap();
     }
 
     fn bars(closes: &[&str]) -> Vec<Bar> {
@@ -417,6 +475,10 @@ mod tests {
         prepare(&mut s, &b);
         // sma2: -, 9.5, 9.5, 10.5, 11, 10.5; close-sma2 sign: 0,-1,1,1,0,-1
         assert_eq!(s.sign, vec![0, -1, 1, 1, 0, -1]);
+        assert_eq!(s.crossings, vec![2]);
+        assert_eq!(s.next_signal_from(0), 2);
+        assert_eq!(s.next_signal_from(3), 6, "none left: past the end");
+        assert_eq!(s.next_signal_from(1), 2, "asked for an earlier bar again");
         assert_eq!(s.next(2, Exposure::Flat), Some(Action::Buy));
         assert_eq!(s.next(3, Exposure::Long), None);
         // 0 → -1 is not a strict cross.
@@ -434,12 +496,17 @@ mod tests {
     #[test]
     fn sma_falls_back_to_i128_when_i64_would_overflow() {
         let base = 1i64 << 62; // two of them overflow i64
-        let closes = [base, base + 4, base + 1, base + 2];
+        let closes = [base, base + 4, base + 1, base + 2].map(|c| [c, c]);
         let mut sign = [0i8; 4];
-        assert_eq!(crossing_signs::<i64>(&closes, 1, 2, &mut sign), None);
+        let mut crossings = Vec::new();
+        assert_eq!(
+            crossing_signs::<i64>(&closes, 1, 2, &mut sign, &mut crossings),
+            None
+        );
         let mut s = SmaCross::new(1, 2);
-        s.prepare(&Series::with_closes(&[], &closes)).unwrap();
+        s.prepare(&Series::new(&[], &closes)).unwrap();
         assert_eq!(s.sign, vec![0, 1, -1, 1]);
+        assert_eq!(s.crossings, vec![2, 3]);
     }
 
     #[test]

@@ -71,8 +71,9 @@ pub trait Strategy: Send {
     fn next(&mut self, i: usize, exposure: Exposure) -> Option<Action>;
     /// The first bar at or after `i` where [`Strategy::next`] may act,
     /// whatever the position: the backtester asks no earlier, and runs
-    /// through a flat stretch before it in one step. The default, `i`, has
-    /// it ask at every bar.
+    /// through a flat stretch before it in one step. It asks a batch ahead,
+    /// before `next` has run on the bars between, so the answer must follow
+    /// from the data alone. The default, `i`, has it ask at every bar.
     fn next_signal_from(&mut self, i: usize) -> usize {
         i
     }

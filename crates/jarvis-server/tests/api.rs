@@ -401,6 +401,20 @@ async fn backtests_take_large_csv_bodies_and_name_bad_lines() {
     assert!(refused.len() > 10);
     assert_eq!(refused[0]["check"], "max_order_value");
 
+    // Filled like the paper broker: the report says so; a made-up fill
+    // model is refused by its field.
+    let mut paper = request.clone();
+    paper["fills"] = json!("paper");
+    let (status, report) = api.json("POST", "/api/v1/backtests", paper).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["fills"], "paper");
+    assert!(report["stats"]["trades"].as_u64().unwrap() > 10);
+    let mut unknown = request.clone();
+    unknown["fills"] = json!("live");
+    let (status, body) = api.json("POST", "/api/v1/backtests", unknown).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("fills"), "{body}");
+
     let bad = "Date,Open,High,Low,Close,Volume\n2024-01-01,1,2,1,1,5\n2024-01-02,1,2,1,oops,5\n";
     let (status, body) = api
         .json(

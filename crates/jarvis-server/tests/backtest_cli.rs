@@ -33,14 +33,13 @@ fn write_bars(dir: &Path) -> String {
     path.display().to_string()
 }
 
-#[test]
-fn prints_trades_and_stats_as_json() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = write_bars(dir.path());
-    let out = jarvisd(&[
+/// SMA(3, 5) on `data`: cash 10,000, commission 0.002, exclusive orders,
+/// JSON out.
+fn sma_cross_json(data: &str) -> Vec<&str> {
+    vec![
         "backtest",
         "--data",
-        &data,
+        data,
         "--strategy",
         "sma-cross",
         "--param",
@@ -53,7 +52,14 @@ fn prints_trades_and_stats_as_json() {
         "0.002",
         "--exclusive-orders",
         "--json",
-    ]);
+    ]
+}
+
+#[test]
+fn prints_trades_and_stats_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_bars(dir.path());
+    let out = jarvisd(&sma_cross_json(&data));
     assert!(
         out.status.success(),
         "{}",
@@ -79,6 +85,51 @@ fn prints_trades_and_stats_as_json() {
     );
     assert!(report["stats"]["equity_final"].is_string());
     assert_eq!(report["params"]["fast"], "3");
+}
+
+#[test]
+fn paper_fills_slip_each_fill_by_the_paper_brokers_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_bars(dir.path());
+    let run = |fills: &str| {
+        let mut args = sma_cross_json(&data);
+        args.extend(["--fills", fills]);
+        let out = jarvisd(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let (rules, paper) = (run("backtesting.py"), run("paper"));
+    assert_eq!(rules["fills"], "backtesting.py");
+    assert_eq!(paper["fills"], "paper");
+    let price = |report: &serde_json::Value, key: &str| -> rust_decimal::Decimal {
+        report["trades"][0][key].as_str().unwrap().parse().unwrap()
+    };
+    // The long enters at the same bar, its open moved up 1 bp onto the
+    // next 0.1 tick, and exits a tick below the open it exits at.
+    assert_eq!(
+        rules["trades"][0]["entry_bar"],
+        paper["trades"][0]["entry_bar"]
+    );
+    let tick: rust_decimal::Decimal = "0.1".parse().unwrap();
+    assert_eq!(
+        price(&paper, "entry_price"),
+        price(&rules, "entry_price") + tick
+    );
+    assert_eq!(
+        price(&paper, "exit_price"),
+        price(&rules, "exit_price") - tick
+    );
+
+    let mut args = sma_cross_json(&data);
+    args.extend(["--fills", "live"]);
+    let out = jarvisd(&args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected backtesting.py or paper"), "{err}");
 }
 
 #[test]

@@ -58,6 +58,7 @@ fn main() {
         let config = BacktestConfig {
             cash: 10_000.into(),
             commission: commission.parse().unwrap(),
+            fills: jarvis_trading::Fills::BacktestingPy,
             exclusive_orders: true,
             curve_points: 2_000,
             risk: None,

@@ -21,15 +21,42 @@ use serde::Serialize;
 
 use crate::bars::Bar;
 use crate::orders::Side;
+use crate::paper::PaperModel;
 use crate::risk::{RiskInput, RiskLimits};
 use crate::stats::{EquityStats, Stats, compute_stats};
 use crate::strategy::{Action, Exposure, Series, Strategy, StrategyError};
+
+/// How a backtest's orders fill.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Fills {
+    /// backtesting.py 0.6.6's rules (above): the same trades as it gives.
+    #[default]
+    BacktestingPy,
+    /// The live paper broker's model: an order fills at the next bar's open
+    /// moved against it by the slippage, on the price tick (the smallest
+    /// step among the prices); each bar fills at most the model's share of
+    /// that bar's volume and the rest waits for the next bar; fees are the
+    /// model's (the config's `commission` is not used). With exclusive
+    /// orders, a new position opens only once the old one is closed.
+    Paper(PaperModel),
+}
+
+impl Fills {
+    /// The name used by the command line, the API and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fills::BacktestingPy => "backtesting.py",
+            Fills::Paper(_) => "paper",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct BacktestConfig {
     pub cash: Decimal,
     /// Relative commission per leg, e.g. 0.002 for 0.2 %.
     pub commission: Decimal,
+    pub fills: Fills,
     pub exclusive_orders: bool,
     /// About how many points to keep in the equity curve (at least the first
     /// and last bars); `usize::MAX` keeps every bar.
@@ -55,6 +82,8 @@ pub enum BacktestError {
     Cash(Decimal),
     #[error("commission: must be from 0 to less than 1, got {0}")]
     Commission(Decimal),
+    #[error("fills: {0}")]
+    Fills(String),
     #[error("the data holds no bars")]
     NoBars,
     #[error(
@@ -122,18 +151,25 @@ impl EquityCurve {
 
 #[derive(Debug, Clone, Copy)]
 struct OpenTrade {
+    /// Unique per backtest: closing orders name the trade by it.
+    id: u64,
     size: i64,
     entry_bar: usize,
     /// At the price scale.
     entry_price: i128,
+    /// What opening the units still held cost in fees (money scale).
+    entry_fee: i128,
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Order {
     /// Buy (+1) or sell (−1) with all available equity.
     AllEquity(i8),
-    /// Close the open trade with this entry bar (unique per open trade).
-    CloseTrade(usize),
+    /// Close the open trade with this id.
+    CloseTrade(u64),
+    /// Paper fills only: units (signed) still to trade after a fill that the
+    /// bar's volume cut short.
+    Units(i64),
 }
 
 /// Exact fixed-point scales: prices are integers of 10^-`price` units and
@@ -371,7 +407,11 @@ fn fixed_price(value: Decimal, scale: u32) -> Result<i64, BacktestError> {
 impl Scales {
     fn new(price: u32, config: &BacktestConfig) -> Result<Self, BacktestError> {
         let commission_scale = config.commission.scale();
-        let money = (price + commission_scale).max(config.cash.scale());
+        let mut money = (price + commission_scale).max(config.cash.scale());
+        if matches!(config.fills, Fills::Paper(_)) {
+            // The paper broker's fees are in cents.
+            money = money.max(2);
+        }
         if money > MAX_SCALE {
             return Err(BacktestError::TooPrecise);
         }
@@ -404,6 +444,9 @@ struct Broker<'a> {
     cost: i128,
     orders: Vec<Order>,
     closed: Vec<Trade>,
+    /// The paper broker's model, when orders fill by it.
+    paper: Option<PaperModel>,
+    next_trade_id: u64,
     /// The risk limits and what they track, when checked.
     risk: Option<RiskTracker>,
     refused: Vec<Refusal>,
@@ -496,7 +539,19 @@ impl Broker<'_> {
     }
 
     fn fee(&self, units: i64, price: i128) -> i128 {
-        i128::from(units).abs() * price * self.scales.commission * self.scales.fee_to_money
+        match &self.paper {
+            None => {
+                i128::from(units).abs() * price * self.scales.commission * self.scales.fee_to_money
+            }
+            Some(model) => {
+                let fee = model.fee(
+                    Decimal::from(units.unsigned_abs()),
+                    Decimal::from_i128_with_scale(price, self.scales.price),
+                );
+                // In cents (the model rounds), which the money scale holds.
+                to_fixed(fee, self.scales.money)
+            }
+        }
     }
 
     #[inline]
@@ -525,7 +580,7 @@ impl Broker<'_> {
         }
         if closes_all {
             for t in &self.trades {
-                self.orders.push(Order::CloseTrade(t.entry_bar));
+                self.orders.push(Order::CloseTrade(t.id));
             }
         }
         match action {
@@ -536,18 +591,27 @@ impl Broker<'_> {
     }
 
     fn close_trade(&mut self, index: usize, price: i128, bar: usize) {
-        let t = self.trades.remove(index);
-        self.close_units(t, t.size, price, bar);
+        self.close_part(index, self.trades[index].size, price, bar);
     }
 
-    /// Closes `units` (same sign as the trade) of trade `t` at `price`.
-    fn close_units(&mut self, t: OpenTrade, units: i64, price: i128, bar: usize) {
+    /// Closes `units` (same sign as the trade) of trade `index` at `price`.
+    /// The trade's entry fee goes with the units in proportion: with a
+    /// relative commission that is exactly the fee on those units.
+    fn close_part(&mut self, index: usize, units: i64, price: i128, bar: usize) {
+        let t = self.trades[index];
+        let entry_fee = t.entry_fee * i128::from(units) / i128::from(t.size);
+        if units == t.size {
+            self.trades.remove(index);
+        } else {
+            self.trades[index].size -= units;
+            self.trades[index].entry_fee -= entry_fee;
+        }
         let exit_fee = self.fee(units, price);
         let gross = i128::from(units) * (price - t.entry_price) * self.scales.price_to_money;
         self.cash += gross - exit_fee;
         self.position -= units;
         self.cost -= i128::from(units) * t.entry_price;
-        let commission = exit_fee + self.fee(units, t.entry_price);
+        let commission = exit_fee + entry_fee;
         let price_decimal =
             |p: i128| Decimal::from_i128_with_scale(p, self.scales.price).normalize();
         self.closed.push(Trade {
@@ -563,21 +627,173 @@ impl Broker<'_> {
 
     /// Fills pending orders at bar `i`'s open.
     fn process(&mut self, i: usize) {
+        if let Some(model) = self.paper.clone() {
+            return self.process_paper(i, &model);
+        }
         let (open, last) = (self.open(i), self.close(i));
         // Filling places no orders; the buffer is handed back afterwards
         // rather than freed and allocated again for the next order.
         let mut orders = std::mem::take(&mut self.orders);
         for order in orders.drain(..) {
             match order {
-                Order::CloseTrade(entry_bar) => {
-                    if let Some(k) = self.trades.iter().position(|t| t.entry_bar == entry_bar) {
+                Order::CloseTrade(id) => {
+                    if let Some(k) = self.trades.iter().position(|t| t.id == id) {
                         self.close_trade(k, open, i);
                     }
                 }
                 Order::AllEquity(direction) => self.fill_all_equity(direction, open, last, i),
+                // Only paper fills leave units to trade.
+                Order::Units(_) => {}
             }
         }
         self.orders = orders;
+    }
+
+    /// Fills pending orders at bar `i`'s open by the paper broker's model.
+    fn process_paper(&mut self, i: usize, model: &PaperModel) {
+        let (open, last) = (self.open(i), self.close(i));
+        let mut left = volume_share(&self.bars[i], model);
+        let mut orders = std::mem::take(&mut self.orders);
+        let mut waiting = Vec::new();
+        // A close at this bar still waits for volume.
+        let mut closing = false;
+        for order in orders.drain(..) {
+            match order {
+                Order::CloseTrade(id) => {
+                    let Some(k) = self.trades.iter().position(|t| t.id == id) else {
+                        continue;
+                    };
+                    let size = self.trades[k].size;
+                    let units = size.abs().min(left);
+                    if units > 0 {
+                        let price = self.slipped(model, -size.signum(), open);
+                        self.close_part(k, units * size.signum(), price, i);
+                        left -= units;
+                    }
+                    if units < size.abs() {
+                        waiting.push(order);
+                        closing = true;
+                    }
+                }
+                Order::AllEquity(_) | Order::Units(_) if self.exclusive && closing => {
+                    waiting.push(order);
+                }
+                Order::AllEquity(direction) => {
+                    let direction = i64::from(direction);
+                    let price = self.slipped(model, direction, open);
+                    let units = self.affordable(price, last);
+                    if units == 0 {
+                        continue; // cannot afford one unit: the broker cancels it
+                    }
+                    let rest = self.trade_units(direction * units, price, last, i, &mut left);
+                    if rest != 0 {
+                        waiting.push(Order::Units(rest));
+                    }
+                }
+                Order::Units(need) => {
+                    let price = self.slipped(model, need.signum(), open);
+                    let rest = self.trade_units(need, price, last, i, &mut left);
+                    if rest != 0 {
+                        waiting.push(Order::Units(rest));
+                    }
+                }
+            }
+        }
+        orders.append(&mut waiting);
+        self.orders = orders;
+    }
+
+    /// `price` moved against an order of `direction` (+1 buy, −1 sell) by
+    /// the model's slippage, on the price tick.
+    fn slipped(&self, model: &PaperModel, direction: i64, price: i128) -> i128 {
+        let side = if direction > 0 { Side::Buy } else { Side::Sell };
+        let tick = Decimal::new(1, self.scales.price);
+        let quote = Decimal::from_i128_with_scale(price, self.scales.price);
+        to_fixed(model.slipped(side, quote, tick), self.scales.price)
+    }
+
+    /// The most units whose price and fee the margin available pays for.
+    fn affordable(&self, price: i128, last: i128) -> i64 {
+        let margin = self.margin_available(last);
+        let per_unit = price * self.scales.price_to_money;
+        if per_unit <= 0 {
+            return 0;
+        }
+        let mut units = i64::try_from(margin / per_unit).unwrap_or(i64::MAX);
+        // Fees only lower it; each step removes at least what overshoots.
+        while units > 0 {
+            let over = i128::from(units) * per_unit + self.fee(units, price) - margin;
+            if over <= 0 {
+                break;
+            }
+            let fewer = i64::try_from((over + per_unit - 1) / per_unit).unwrap_or(units);
+            units -= fewer.max(1);
+        }
+        units.max(0)
+    }
+
+    /// Trades `need` units (signed) at `price` within `left` units of
+    /// volume: opposite trades close first, first in first out, then the
+    /// rest opens as far as money allows. Returns the units still to trade
+    /// at the next bar (none when money, not volume, ran out).
+    fn trade_units(
+        &mut self,
+        mut need: i64,
+        price: i128,
+        last: i128,
+        i: usize,
+        left: &mut i64,
+    ) -> i64 {
+        while need != 0 && *left > 0 {
+            let Some(k) = self.first_opposite(need) else {
+                break;
+            };
+            let size = self.trades[k].size;
+            let units = need.abs().min(size.abs()).min(*left);
+            self.close_part(k, units * size.signum(), price, i);
+            need += units * size.signum();
+            *left -= units;
+        }
+        if need == 0 || *left == 0 {
+            return need;
+        }
+        let affordable = self.affordable(price, last);
+        let units = need.abs().min(*left).min(affordable);
+        let money_short = affordable <= need.abs().min(*left) && affordable < need.abs();
+        if units > 0 {
+            let signed = units * need.signum();
+            if self.refused_by_risk(signed, price, i) {
+                return 0;
+            }
+            self.open_trade(signed, price, i);
+            need -= signed;
+            *left -= units;
+        }
+        if money_short { 0 } else { need }
+    }
+
+    /// The oldest open trade on the other side of `units`, which an order
+    /// of `units` closes first.
+    fn first_opposite(&self, units: i64) -> Option<usize> {
+        self.trades
+            .iter()
+            .position(|t| t.size.signum() != units.signum())
+    }
+
+    /// Opens a trade of `units` (signed) at `price`, paying its fee.
+    fn open_trade(&mut self, units: i64, price: i128, i: usize) {
+        let fee = self.fee(units, price);
+        self.cash -= fee;
+        self.position += units;
+        self.cost += i128::from(units) * price;
+        self.next_trade_id += 1;
+        self.trades.push(OpenTrade {
+            id: self.next_trade_id,
+            size: units,
+            entry_bar: i,
+            entry_price: price,
+            entry_fee: fee,
+        });
     }
 
     fn fill_all_equity(&mut self, direction: i8, price: i128, last: i128, i: usize) {
@@ -597,11 +813,7 @@ impl Broker<'_> {
         let mut need = units * i64::from(direction);
         // Opposite trades close first-in first-out.
         while need != 0 {
-            let Some(k) = self
-                .trades
-                .iter()
-                .position(|t| t.size.signum() != need.signum())
-            else {
+            let Some(k) = self.first_opposite(need) else {
                 break;
             };
             let t = self.trades[k];
@@ -609,8 +821,7 @@ impl Broker<'_> {
                 self.close_trade(k, price, i);
                 need += t.size;
             } else {
-                self.trades[k].size += need;
-                self.close_units(t, -need, price, i);
+                self.close_part(k, -need, price, i);
                 need = 0;
             }
         }
@@ -620,14 +831,7 @@ impl Broker<'_> {
         if self.refused_by_risk(need, price, i) {
             return;
         }
-        self.cash -= self.fee(need, price);
-        self.position += need;
-        self.cost += i128::from(need) * price;
-        self.trades.push(OpenTrade {
-            size: need,
-            entry_bar: i,
-            entry_price: price,
-        });
+        self.open_trade(need, price, i);
     }
 
     fn exposure(&self) -> Exposure {
@@ -637,6 +841,16 @@ impl Broker<'_> {
             _ => Exposure::Flat,
         }
     }
+}
+
+/// Units of bar `bar`'s volume one bar's fills may take, by the model.
+fn volume_share(bar: &Bar, model: &PaperModel) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (bar.volume * model.max_participation)
+        .floor()
+        .to_i64()
+        .unwrap_or(i64::MAX)
+        .max(0)
 }
 
 /// The next bars where the strategy may act, found a batch at a time. The
@@ -705,6 +919,9 @@ pub fn run(
     if config.commission < Decimal::ZERO || config.commission >= Decimal::ONE {
         return Err(BacktestError::Commission(config.commission));
     }
+    if let Fills::Paper(model) = &config.fills {
+        model.validate().map_err(BacktestError::Fills)?;
+    }
     if bars.is_empty() {
         return Err(BacktestError::NoBars);
     }
@@ -726,6 +943,11 @@ pub fn run(
         cost: 0,
         orders: Vec::new(),
         closed: Vec::new(),
+        paper: match &config.fills {
+            Fills::BacktestingPy => None,
+            Fills::Paper(model) => Some(model.clone()),
+        },
+        next_trade_id: 0,
         risk: config.risk.clone().map(|limits| RiskTracker {
             limits,
             day: None,
@@ -865,6 +1087,7 @@ mod tests {
         BacktestConfig {
             cash: d("1000"),
             commission: d("0.01"),
+            fills: Fills::BacktestingPy,
             exclusive_orders: exclusive,
             curve_points: usize::MAX,
             risk: None,
@@ -1059,6 +1282,29 @@ mod tests {
         ));
     }
 
+    /// A walk of closes (in cents) by `(step × 10 cents, gap)` moves, each
+    /// open `gap` cents from the previous close, an hour apart.
+    fn walk(moves: &[(i64, i64)], volume: Decimal) -> Vec<Bar> {
+        let mut close = 1_000i64;
+        moves
+            .iter()
+            .enumerate()
+            .map(|(i, (step, gap))| {
+                let open = (close + gap).max(1);
+                close = (close + step * 10).max(1);
+                let (o, c) = (Decimal::new(open, 2), Decimal::new(close, 2));
+                Bar {
+                    ts: chrono::Utc.timestamp_opt(i as i64 * 3_600, 0).unwrap(),
+                    open: o,
+                    high: o.max(c),
+                    low: o.min(c),
+                    close: c,
+                    volume,
+                }
+            })
+            .collect()
+    }
+
     /// SMA crossover asked at every bar: the trait's default
     /// `next_signal_from`, so no stretch is skipped.
     struct EveryBar(SmaCross);
@@ -1084,29 +1330,12 @@ mod tests {
             points in 1usize..40,
             risk: bool,
         ) {
-            // A walk of closes (in cents), each open a few cents from the
-            // previous close; big moves and small cash run some out of money.
-            let mut close = 1_000i64;
-            let bars: Vec<Bar> = moves
-                .iter()
-                .enumerate()
-                .map(|(i, (step, gap))| {
-                    let open = (close + gap).max(1);
-                    close = (close + step * 10).max(1);
-                    let (o, c) = (Decimal::new(open, 2), Decimal::new(close, 2));
-                    Bar {
-                        ts: chrono::Utc.timestamp_opt(i as i64 * 3_600, 0).unwrap(),
-                        open: o,
-                        high: o.max(c),
-                        low: o.min(c),
-                        close: c,
-                        volume: Decimal::ONE,
-                    }
-                })
-                .collect();
+            // Big moves and small cash run some out of money.
+            let bars = walk(&moves, Decimal::ONE);
             let config = BacktestConfig {
                 cash: Decimal::from(cash),
                 commission: Decimal::new(i64::from(commission), 3),
+                fills: Fills::BacktestingPy,
                 exclusive_orders: exclusive,
                 curve_points: points,
                 risk: risk.then(RiskLimits::default),
@@ -1114,6 +1343,146 @@ mod tests {
             let skipping = run(&bars, &mut SmaCross::new(2, 5), &config);
             let walking = run(&bars, &mut EveryBar(SmaCross::new(2, 5)), &config);
             proptest::prop_assert_eq!(format!("{skipping:?}"), format!("{walking:?}"));
+        }
+    }
+
+    /// Flat bars at `price` with `volume` units each, an hour apart.
+    fn flat_bars(count: usize, price: &str, volume: i64) -> Vec<Bar> {
+        (0..count)
+            .map(|i| Bar {
+                ts: chrono::Utc.timestamp_opt(i as i64 * 3_600, 0).unwrap(),
+                open: d(price),
+                high: d(price),
+                low: d(price),
+                close: d(price),
+                volume: Decimal::from(volume),
+            })
+            .collect()
+    }
+
+    fn paper(exclusive: bool) -> BacktestConfig {
+        BacktestConfig {
+            cash: d("1000"),
+            commission: d("0.01"),
+            // 1 bp of slippage and a quarter of each bar's volume, as live;
+            // 1 % fees, in cents.
+            fills: Fills::Paper(PaperModel::with_commission(d("0.01"))),
+            exclusive_orders: exclusive,
+            curve_points: usize::MAX,
+            risk: None,
+        }
+    }
+
+    #[test]
+    fn paper_fills_slip_take_a_share_of_volume_and_pay_the_models_fees() {
+        let bars = flat_bars(14, "10.00", 100);
+        let mut s = Script(vec![(1, Action::Buy), (7, Action::Close)]);
+        let r = run(&bars, &mut s, &paper(false)).unwrap();
+        // 98 units were affordable at 10.01 plus 1 % fees (99 are not:
+        // 990.99 + 9.91 > 1000); 25 a bar (a quarter of 100), and the last
+        // 23 at bar 5. Each fill is a trade; closing also takes 25 a bar.
+        let sizes: Vec<(Decimal, usize, usize)> = r
+            .trades
+            .iter()
+            .map(|t| (t.size, t.entry_bar, t.exit_bar))
+            .collect();
+        assert_eq!(
+            sizes,
+            vec![
+                (d("25"), 2, 8),
+                (d("25"), 3, 9),
+                (d("25"), 4, 10),
+                (d("23"), 5, 11)
+            ]
+        );
+        for t in &r.trades {
+            // 10.00 moved 1 bp against each order, on the 0.01 tick.
+            assert_eq!((t.entry_price, t.exit_price), (d("10.01"), d("9.99")));
+            let fees = ((t.size * d("10.01") * d("0.01")).round_dp(2))
+                + ((t.size * d("9.99") * d("0.01")).round_dp(2));
+            assert_eq!(t.commission, fees);
+            assert_eq!(t.pnl, t.size * d("-0.02") - fees);
+        }
+        // Everything closed: equity is the cash plus every trade's result.
+        let total: Decimal = r.trades.iter().map(|t| t.pnl).sum();
+        assert_eq!(r.stats.equity_final, d("1000") + total);
+        assert_eq!(r.open_position, Decimal::ZERO);
+    }
+
+    #[test]
+    fn paper_fills_with_exclusive_orders_reverse_only_once_closed() {
+        let bars = flat_bars(30, "10.00", 100);
+        let mut s = Script(vec![(1, Action::Buy), (7, Action::Sell)]);
+        let r = run(&bars, &mut s, &paper(true)).unwrap();
+        let last_long_exit = r
+            .trades
+            .iter()
+            .filter(|t| t.size > Decimal::ZERO)
+            .map(|t| t.exit_bar)
+            .max()
+            .unwrap();
+        assert_eq!(last_long_exit, 11, "98 units close 25 a bar from bar 8");
+        assert!(r.open_position < Decimal::ZERO, "the short opened");
+        // The short's first fill shares bar 11 with the last close: 2 units
+        // of that bar's 25 were left. Closed at the end, its fills show.
+        let mut t = Script(vec![
+            (1, Action::Buy),
+            (7, Action::Sell),
+            (25, Action::Close),
+        ]);
+        let closed = run(&bars, &mut t, &paper(true)).unwrap();
+        let shorts: Vec<(Decimal, usize)> = closed
+            .trades
+            .iter()
+            .filter(|t| t.size < Decimal::ZERO)
+            .map(|t| (t.size, t.entry_bar))
+            .collect();
+        assert_eq!(shorts.first(), Some(&(d("-2"), 11)));
+        assert!(
+            shorts
+                .iter()
+                .all(|&(size, bar)| bar >= last_long_exit && size >= d("-25"))
+        );
+    }
+
+    #[test]
+    fn a_bad_paper_model_is_refused_by_field() {
+        let bars = flat_bars(3, "10.00", 100);
+        let mut config = paper(false);
+        config.fills = Fills::Paper(PaperModel {
+            max_participation: d("1.5"),
+            ..PaperModel::default()
+        });
+        let err = run(&bars, &mut Script(vec![]), &config).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "fills: max_participation: must be more than 0 and at most 1, got 1.5"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn paper_fills_with_no_slippage_fees_or_volume_cap_are_backtesting_pys(
+            moves in proptest::collection::vec((-30i64..=30, -5i64..=5), 1..200),
+            cash in 1u32..3000,
+        ) {
+            let bars = walk(&moves, Decimal::from(1_000_000_000));
+            let mut config = BacktestConfig {
+                cash: Decimal::from(cash),
+                commission: Decimal::ZERO,
+                fills: Fills::BacktestingPy,
+                exclusive_orders: true,
+                curve_points: 50,
+                risk: None,
+            };
+            let rules = run(&bars, &mut SmaCross::new(2, 5), &config);
+            config.fills = Fills::Paper(PaperModel {
+                slippage_bps: Decimal::ZERO,
+                max_participation: Decimal::ONE,
+                ..PaperModel::default()
+            });
+            let paper = run(&bars, &mut SmaCross::new(2, 5), &config);
+            proptest::prop_assert_eq!(format!("{rules:?}"), format!("{paper:?}"));
         }
     }
 }

@@ -20,7 +20,7 @@ mod store;
 pub mod strategy;
 pub mod validate;
 
-pub use backtest::{BacktestConfig, BacktestError, BacktestResult, EquityCurve, Trade, run};
+pub use backtest::{BacktestConfig, BacktestError, BacktestResult, EquityCurve, Fills, Trade, run};
 pub use bars::{Bar, BarsError, load_csv, parse_csv, read_csv};
 pub use replay::MarketService;
 pub use service::{TradingError, TradingService};

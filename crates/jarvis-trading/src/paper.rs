@@ -49,6 +49,15 @@ pub struct Execution {
 }
 
 impl PaperModel {
+    /// The model live paper trading uses, charging `commission` (relative,
+    /// e.g. 0.002) of each fill's value as its fee.
+    pub fn with_commission(commission: Decimal) -> Self {
+        Self {
+            fee_bps: commission * Decimal::from(10_000),
+            ..Self::default()
+        }
+    }
+
     pub fn fee(&self, qty: Decimal, price: Decimal) -> Decimal {
         let fee = qty * self.fee_per_unit + qty * price * self.fee_bps / Decimal::from(10_000);
         if qty.is_zero() {
@@ -58,8 +67,31 @@ impl PaperModel {
         }
     }
 
+    /// Why the model cannot be used, naming the field; fees, slippage and
+    /// participation are never negative, and participation is at most 1.
+    pub fn validate(&self) -> Result<(), String> {
+        let fields = [
+            ("fee_per_unit", self.fee_per_unit),
+            ("fee_bps", self.fee_bps),
+            ("min_fee", self.min_fee),
+            ("slippage_bps", self.slippage_bps),
+        ];
+        for (name, value) in fields {
+            if value < Decimal::ZERO {
+                return Err(format!("{name}: must not be negative, got {value}"));
+            }
+        }
+        if self.max_participation <= Decimal::ZERO || self.max_participation > Decimal::ONE {
+            return Err(format!(
+                "max_participation: must be more than 0 and at most 1, got {}",
+                self.max_participation
+            ));
+        }
+        Ok(())
+    }
+
     /// The quote moved against the order by the slippage, on the tick.
-    fn slipped(&self, side: Side, price: Decimal, tick: Decimal) -> Decimal {
+    pub(crate) fn slipped(&self, side: Side, price: Decimal, tick: Decimal) -> Decimal {
         let moved =
             price * (Decimal::ONE + side.sign() * self.slippage_bps / Decimal::from(10_000));
         let ticks = moved / tick;

@@ -8,8 +8,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::backtest::{BacktestConfig, BacktestResult};
+use crate::backtest::{BacktestConfig, BacktestResult, Fills};
 use crate::bars::Bar;
+use crate::paper::PaperModel;
 use crate::stats::Stats;
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -24,6 +25,8 @@ pub struct BacktestReport {
     #[ts(type = "string")]
     pub commission: Decimal,
     pub exclusive_orders: bool,
+    /// How orders filled: `backtesting.py` or `paper`.
+    pub fills: FillsName,
     pub stats: Stats,
     pub trades: Vec<TradeReport>,
     /// Units still held at the end: not counted as trades, marked at the
@@ -131,6 +134,7 @@ impl BacktestReport {
             cash: config.cash,
             commission: config.commission,
             exclusive_orders: config.exclusive_orders,
+            fills: FillsName::of(&config.fills),
             stats: result.stats,
             trades,
             open_position: result.open_position,
@@ -167,6 +171,12 @@ pub struct BacktestRequest {
     pub commission: Decimal,
     #[serde(default)]
     pub exclusive_orders: bool,
+    /// `backtesting.py` (the default) fills by its rules; `paper` by the
+    /// live paper broker's slippage, volume share and fees, with
+    /// `commission` as the fee.
+    #[serde(default)]
+    #[ts(optional)]
+    pub fills: Option<FillsName>,
     /// Check every order against the account's risk limits, as live
     /// trading does (off: backtesting.py's rules alone).
     #[serde(default)]
@@ -174,6 +184,34 @@ pub struct BacktestRequest {
     pub apply_risk_limits: Option<bool>,
     /// CSV text: a timestamp column and Open, High, Low, Close, Volume.
     pub csv: String,
+}
+
+/// How a backtest's orders fill, by name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, Serialize, TS)]
+#[ts(export)]
+pub enum FillsName {
+    #[default]
+    #[serde(rename = "backtesting.py")]
+    BacktestingPy,
+    #[serde(rename = "paper")]
+    Paper,
+}
+
+impl FillsName {
+    /// The fill model, with `commission` as the paper broker's fee.
+    pub fn model(self, commission: Decimal) -> Fills {
+        match self {
+            FillsName::BacktestingPy => Fills::BacktestingPy,
+            FillsName::Paper => Fills::Paper(PaperModel::with_commission(commission)),
+        }
+    }
+
+    fn of(fills: &Fills) -> Self {
+        match fills {
+            Fills::BacktestingPy => FillsName::BacktestingPy,
+            Fills::Paper(_) => FillsName::Paper,
+        }
+    }
 }
 
 /// A strategy the backtester offers, with its parameters and defaults.
@@ -237,6 +275,7 @@ pub fn run_request(
     let config = BacktestConfig {
         cash: request.cash,
         commission: request.commission,
+        fills: request.fills.unwrap_or_default().model(request.commission),
         exclusive_orders: request.exclusive_orders,
         curve_points: CURVE_POINTS,
         risk: request
@@ -247,6 +286,7 @@ pub fn run_request(
     let result = crate::backtest::run(&bars, strategy.as_mut(), &config).map_err(|e| match e {
         BacktestError::Cash(_) => fail("cash", e.to_string()),
         BacktestError::Commission(_) => fail("commission", e.to_string()),
+        BacktestError::Fills(_) => fail("fills", e.to_string()),
         BacktestError::Strategy(_) => fail("params", e.to_string()),
         BacktestError::NoBars | BacktestError::TooPrecise => fail("csv", e.to_string()),
     })?;

@@ -265,6 +265,7 @@ describe("Trading · backtest", () => {
         commission: "0.002",
         exclusive_orders: true,
         apply_risk_limits: false,
+        fills: "backtesting.py",
         csv: text,
       }),
     );
@@ -279,6 +280,18 @@ describe("Trading · backtest", () => {
     expect(trades[0]!.textContent).toContain("2024-01-22");
     expect(trades[0]!.textContent).toContain("+1,116.25");
     expect(trades[1]!.textContent).toContain("-360.00");
+  });
+
+  it("fills like the paper broker when asked, and says which fills a report used", async () => {
+    const user = userEvent.setup();
+    const fb = renderTrading(fakeBackend({ backtest: backtestReport({ fills: "paper" }) }));
+    const form = await screen.findByTestId("backtest-form");
+    await waitFor(() => expect((within(form).getByTestId("backtest-run") as HTMLButtonElement).disabled).toBe(false));
+    await user.click(within(form).getByTestId("backtest-paper-fills"));
+    await user.upload(within(form).getByTestId("backtest-file"), csvFile());
+    await user.click(within(form).getByTestId("backtest-run"));
+    await waitFor(() => expect(fb.backend.runBacktest).toHaveBeenCalledWith(expect.objectContaining({ fills: "paper" })));
+    expect((await screen.findByTestId("backtest-fills")).textContent).toBe("paper broker fills");
   });
 
   it("checks the risk limits when asked and lists the orders they refused", async () => {

@@ -248,6 +248,7 @@ export function backtestReport(over: Partial<BacktestReport> = {}): BacktestRepo
     cash: "10000",
     commission: "0.002",
     exclusive_orders: true,
+    fills: "backtesting.py",
     stats: {
       start: "2024-01-01T00:00:00Z",
       end: "2024-10-27T00:00:00Z",

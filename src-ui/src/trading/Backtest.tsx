@@ -35,7 +35,8 @@ function Results({ report }: { report: BacktestReport }) {
           {Object.entries(report.params)
             .map(([k, v]) => `${k}=${v}`)
             .join(", ")}{" "}
-          · {s.bars} bars, {formatBarTime(s.start)} → {formatBarTime(s.end)}
+          · {s.bars} bars, {formatBarTime(s.start)} → {formatBarTime(s.end)} ·{" "}
+          <span data-testid="backtest-fills">{report.fills === "paper" ? "paper broker fills" : "backtesting.py fills"}</span>
         </span>
       </h3>
       <dl className="figures stats" data-testid="backtest-stats">
@@ -139,6 +140,7 @@ export function Backtest() {
   const [commission, setCommission] = useState("0.002");
   const [exclusive, setExclusive] = useState(true);
   const [withRisk, setWithRisk] = useState(false);
+  const [paperFills, setPaperFills] = useState(false);
   const [file, setFile] = useState<File | null>(null);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -176,6 +178,7 @@ export function Backtest() {
           commission: commission.trim(),
           exclusive_orders: exclusive,
           apply_risk_limits: withRisk,
+          fills: paperFills ? "paper" : "backtesting.py",
           csv,
         }),
       );
@@ -265,6 +268,15 @@ export function Backtest() {
               Check my risk limits
             </label>
             <p className="hint">every order meets the same limits as live trading; refused orders are listed</p>
+          </div>
+          <div className="field checkbox-field">
+            <label className="checkbox">
+              <input type="checkbox" checked={paperFills} data-testid="backtest-paper-fills" onChange={(e) => setPaperFills(e.target.checked)} />
+              Fill like the paper broker
+            </label>
+            <p className="hint">
+              1 bp slippage, at most a quarter of each bar&apos;s volume, commission as the fee; off: backtesting.py&apos;s rules
+            </p>
           </div>
         </div>
         <div className="form-actions">

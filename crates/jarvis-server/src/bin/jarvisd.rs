@@ -116,6 +116,11 @@ struct BacktestArgs {
     /// Each new order first closes the open position and cancels pending orders.
     #[arg(long)]
     exclusive_orders: bool,
+    /// How orders fill: `backtesting.py` (its rules, the default) or `paper`
+    /// (the live paper broker's slippage and volume share, with the
+    /// commission as its fee).
+    #[arg(long, default_value = "backtesting.py", value_parser = parse_fills)]
+    fills: jarvis_trading::report::FillsName,
     /// Check every order against risk limits as live trading does: `default`
     /// for Jarvis's defaults, or a JSON file shaped like the `limits` of
     /// `GET /api/v1/account`. Refused orders are listed.
@@ -124,6 +129,14 @@ struct BacktestArgs {
     /// Print JSON: trades (ISO 8601 times, decimal strings) and statistics.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_fills(text: &str) -> Result<jarvis_trading::report::FillsName, String> {
+    match text {
+        "backtesting.py" => Ok(jarvis_trading::report::FillsName::BacktestingPy),
+        "paper" => Ok(jarvis_trading::report::FillsName::Paper),
+        _ => Err(format!("expected backtesting.py or paper, got {text:?}")),
+    }
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -296,6 +309,7 @@ fn backtest(args: &BacktestArgs) -> Result<()> {
     let config = jarvis_trading::BacktestConfig {
         cash: args.cash,
         commission: args.commission,
+        fills: args.fills.model(args.commission),
         exclusive_orders: args.exclusive_orders,
         curve_points: 0,
         risk,
@@ -307,8 +321,12 @@ fn backtest(args: &BacktestArgs) -> Result<()> {
         return Ok(());
     }
     let s = &report.stats;
+    let fills = match report.fills {
+        jarvis_trading::report::FillsName::BacktestingPy => "backtesting.py's rules",
+        jarvis_trading::report::FillsName::Paper => "the paper broker's model",
+    };
     println!(
-        "{} over {} bars, {} → {}",
+        "{} over {} bars, {} → {}, filled by {fills}",
         report.strategy, s.bars, s.start, s.end
     );
     println!(

@@ -681,10 +681,9 @@ impl Broker<'_> {
                 Order::AllEquity(direction) => {
                     let direction = i64::from(direction);
                     let price = self.slipped(model, direction, open);
-                    let units = self.affordable(price, last);
-                    if units == 0 {
-                        continue; // cannot afford one unit: the broker cancels it
-                    }
+                    let Some(units) = self.accept_paper_order(direction, price, last, i) else {
+                        continue;
+                    };
                     let rest = self.trade_units(direction * units, price, last, i, &mut left);
                     if rest != 0 {
                         waiting.push(Order::Units(rest));
@@ -732,6 +731,35 @@ impl Broker<'_> {
         units.max(0)
     }
 
+    /// Sizes a new all-equity order and meets the risk limits with it once,
+    /// as the live pipeline checks an order when it is placed: the part
+    /// that opens a position is checked (closing only reduces risk), and a
+    /// refused part is dropped. The fills that follow, however many bars
+    /// the volume spreads them over, are not checked again. `None` when
+    /// nothing is left to trade.
+    fn accept_paper_order(
+        &mut self,
+        direction: i64,
+        price: i128,
+        last: i128,
+        i: usize,
+    ) -> Option<i64> {
+        let units = self.affordable(price, last);
+        let opposite: i64 = self
+            .trades
+            .iter()
+            .filter(|t| t.size.signum() != direction)
+            .map(|t| t.size.abs())
+            .sum();
+        let opening = units - opposite;
+        let units = if opening > 0 && self.refused_by_risk(direction * opening, price, i) {
+            units.min(opposite)
+        } else {
+            units
+        };
+        (units > 0).then_some(units)
+    }
+
     /// Trades `need` units (signed) at `price` within `left` units of
     /// volume: opposite trades close first, first in first out, then the
     /// rest opens as far as money allows. Returns the units still to trade
@@ -762,9 +790,6 @@ impl Broker<'_> {
         let money_short = affordable <= need.abs().min(*left) && affordable < need.abs();
         if units > 0 {
             let signed = units * need.signum();
-            if self.refused_by_risk(signed, price, i) {
-                return 0;
-            }
             self.open_trade(signed, price, i);
             need -= signed;
             *left -= units;
@@ -1443,6 +1468,45 @@ mod tests {
                 .iter()
                 .all(|&(size, bar)| bar >= last_long_exit && size >= d("-25"))
         );
+    }
+
+    #[test]
+    fn paper_fills_meet_the_risk_limits_once_per_order() {
+        // Ten seconds apart: the four fills of one order fall within a
+        // minute, and count as one order there.
+        let bars: Vec<Bar> = flat_bars(10, "10.00", 100)
+            .into_iter()
+            .enumerate()
+            .map(|(i, bar)| Bar {
+                ts: chrono::Utc.timestamp_opt(i as i64 * 10, 0).unwrap(),
+                ..bar
+            })
+            .collect();
+        let limited = |limits: RiskLimits| BacktestConfig {
+            risk: Some(limits),
+            ..paper(false)
+        };
+        let one_a_minute = RiskLimits {
+            max_orders_per_minute: 1,
+            ..RiskLimits::default()
+        };
+        let r = run(
+            &bars,
+            &mut Script(vec![(1, Action::Buy)]),
+            &limited(one_a_minute),
+        )
+        .unwrap();
+        assert!(r.refused.is_empty(), "{:?}", r.refused);
+        assert_eq!(r.open_position, d("98"), "all four fills went through");
+        // An order too large is refused once, when placed, and nothing fills.
+        let small = RiskLimits {
+            max_order_value: d("500"),
+            ..RiskLimits::default()
+        };
+        let r = run(&bars, &mut Script(vec![(1, Action::Buy)]), &limited(small)).unwrap();
+        assert_eq!(r.refused.len(), 1);
+        assert_eq!(r.refused[0].check, "max_order_value");
+        assert_eq!(r.open_position, Decimal::ZERO);
     }
 
     #[test]

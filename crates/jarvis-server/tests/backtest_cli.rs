@@ -108,20 +108,24 @@ fn paper_fills_slip_each_fill_by_the_paper_brokers_model() {
     let price = |report: &serde_json::Value, key: &str| -> rust_decimal::Decimal {
         report["trades"][0][key].as_str().unwrap().parse().unwrap()
     };
-    // The long enters at the same bar, its open moved up 1 bp onto the
-    // next 0.1 tick, and exits a tick below the open it exits at.
+    // The long enters at the same bar, at its open moved up 1 bp and
+    // rounded up to the cent, and exits at that open moved down and
+    // rounded down.
     assert_eq!(
         rules["trades"][0]["entry_bar"],
         paper["trades"][0]["entry_bar"]
     );
-    let tick: rust_decimal::Decimal = "0.1".parse().unwrap();
+    let bp = |price: rust_decimal::Decimal, sign: i64| {
+        price * (rust_decimal::Decimal::ONE + rust_decimal::Decimal::new(sign, 4))
+    };
+    let cents = rust_decimal::Decimal::ONE_HUNDRED;
     assert_eq!(
         price(&paper, "entry_price"),
-        price(&rules, "entry_price") + tick
+        (bp(price(&rules, "entry_price"), 1) * cents).ceil() / cents
     );
     assert_eq!(
         price(&paper, "exit_price"),
-        price(&rules, "exit_price") - tick
+        (bp(price(&rules, "exit_price"), -1) * cents).floor() / cents
     );
 
     let mut args = sma_cross_json(&data);

@@ -33,8 +33,8 @@ pub enum Fills {
     #[default]
     BacktestingPy,
     /// The live paper broker's model: an order fills at the next bar's open
-    /// moved against it by the slippage, on the price tick (the smallest
-    /// step among the prices); each bar fills at most the model's share of
+    /// moved against it by the slippage, on the price tick (the data's
+    /// finest decimal place, and at most a cent); each bar fills at most the model's share of
     /// that bar's volume and the rest waits for the next bar; fees are the
     /// model's (the config's `commission` is not used). With exclusive
     /// orders, a new position opens only once the old one is closed.
@@ -123,6 +123,10 @@ pub struct BacktestResult {
     pub stats: Stats,
     /// Orders the risk limits refused (empty without limits).
     pub refused: Vec<Refusal>,
+    /// Orders still waiting at the end: with paper fills, orders that the
+    /// bars' volume never let fill (at backtesting.py's rules, at most the
+    /// order placed at the last bar).
+    pub unfilled: usize,
 }
 
 /// Equity at the close of every `stride`-th bar, and of the last bar:
@@ -161,7 +165,7 @@ struct OpenTrade {
     entry_fee: i128,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Order {
     /// Buy (+1) or sell (−1) with all available equity.
     AllEquity(i8),
@@ -213,6 +217,21 @@ fn fits_in_i128(prices: &Prices, cash: i128, scales: &Scales) -> bool {
             .and_then(|v| v.checked_mul(scales.price_to_money))
             .is_some_and(|v| v < 10i128.pow(32))
 }
+
+/// With paper fills, the paper broker's model works in `Decimal`: the
+/// largest position's value must stay well inside its 96 bits even times
+/// a fee rate.
+fn fits_in_decimal(prices: &Prices, cash: i128, scales: &Scales) -> bool {
+    let units = cash / (prices.lowest.max(1) * scales.price_to_money) + 1;
+    units
+        .checked_mul(prices.highest)
+        .is_some_and(|v| v < 10i128.pow(24))
+}
+
+/// With paper fills, prices are moved by the slippage on a tick of the
+/// data's finest decimal place, and never coarser than a cent: written as
+/// whole numbers, a 1 bp slip on 100 would otherwise cost a whole unit.
+const PAPER_PRICE_SCALE: u32 = 2;
 
 /// A bar's open and close as integers at the backtest's price scale.
 pub type OpenClose = [i64; 2];
@@ -285,6 +304,22 @@ impl Prices {
             lowest: i128::from(lowest.min(highest).max(1)),
             highest: i128::from(highest.max(1)),
         })
+    }
+
+    /// The same prices at `scale` or finer.
+    fn at_least(mut self, scale: u32) -> Result<Self, BacktestError> {
+        if self.scale >= scale {
+            return Ok(self);
+        }
+        let factor =
+            i64::try_from(pow10(scale - self.scale)).map_err(|_| BacktestError::TooPrecise)?;
+        for price in self.bars.as_flattened_mut() {
+            *price = price.checked_mul(factor).ok_or(BacktestError::TooPrecise)?;
+        }
+        self.lowest *= i128::from(factor);
+        self.highest *= i128::from(factor);
+        self.scale = scale;
+        Ok(self)
     }
 
     #[inline]
@@ -575,12 +610,16 @@ impl Broker<'_> {
 
     fn place(&mut self, action: Action) {
         let closes_all = self.exclusive || action == Action::Close;
-        if self.exclusive {
-            self.orders.retain(|o| matches!(o, Order::CloseTrade(_)));
-        }
         if closes_all {
+            // Orders still waiting to open give way to the close (at
+            // backtesting.py's rules nothing is waiting when a strategy
+            // acts; with paper fills, the rest of a part-filled order is);
+            // closes already waiting stay, once each.
+            self.orders.retain(|o| matches!(o, Order::CloseTrade(_)));
             for t in &self.trades {
-                self.orders.push(Order::CloseTrade(t.id));
+                if !self.orders.contains(&Order::CloseTrade(t.id)) {
+                    self.orders.push(Order::CloseTrade(t.id));
+                }
             }
         }
         match action {
@@ -596,7 +635,9 @@ impl Broker<'_> {
 
     /// Closes `units` (same sign as the trade) of trade `index` at `price`.
     /// The trade's entry fee goes with the units in proportion: with a
-    /// relative commission that is exactly the fee on those units.
+    /// relative commission that is exactly the fee on those units; with
+    /// the paper broker's cent-rounded fees it is the units' share (the
+    /// last part takes what is left).
     fn close_part(&mut self, index: usize, units: i64, price: i128, bar: usize) {
         let t = self.trades[index];
         let entry_fee = t.entry_fee * i128::from(units) / i128::from(t.size);
@@ -718,22 +759,34 @@ impl Broker<'_> {
         if per_unit <= 0 {
             return 0;
         }
-        let mut units = i64::try_from(margin / per_unit).unwrap_or(i64::MAX);
-        // Fees only lower it; each step removes at least what overshoots.
-        while units > 0 {
-            let over = i128::from(units) * per_unit + self.fee(units, price) - margin;
-            if over <= 0 {
-                break;
-            }
-            let fewer = i64::try_from((over + per_unit - 1) / per_unit).unwrap_or(units);
-            units -= fewer.max(1);
+        let most = i64::try_from(margin / per_unit).unwrap_or(i64::MAX);
+        let fits = |units: i64| i128::from(units) * per_unit + self.fee(units, price) <= margin;
+        // A first guess that fits: take off the units whose price the fee
+        // overshoots by. It undershoots (the fee shrinks with the units),
+        // so the answer lies between it and `most`; the cost only grows
+        // with the units, so halving finds it.
+        let mut low = most;
+        while low > 0 && !fits(low) {
+            let over = i128::from(low) * per_unit + self.fee(low, price) - margin;
+            let fewer = i64::try_from((over + per_unit - 1) / per_unit).unwrap_or(low);
+            low -= fewer.max(1);
         }
-        units.max(0)
+        let (mut low, mut high) = (low.max(0), most);
+        while low < high {
+            let middle = low + (high - low + 1) / 2;
+            if fits(middle) {
+                low = middle;
+            } else {
+                high = middle - 1;
+            }
+        }
+        low
     }
 
     /// Sizes a new all-equity order and meets the risk limits with it once,
-    /// as the live pipeline checks an order when it is placed: the part
-    /// that opens a position is checked (closing only reduces risk), and a
+    /// when it first fills (with exclusive orders, once the old position is
+    /// closed), as the live pipeline checks an order once: the part that
+    /// opens a position is checked (closing only reduces risk), and a
     /// refused part is dropped. The fills that follow, however many bars
     /// the volume spreads them over, are not checked again. `None` when
     /// nothing is left to trade.
@@ -950,10 +1003,15 @@ pub fn run(
     if bars.is_empty() {
         return Err(BacktestError::NoBars);
     }
-    let prices = Prices::new(bars)?;
+    let paper = matches!(config.fills, Fills::Paper(_));
+    let mut prices = Prices::new(bars)?;
+    if paper {
+        prices = prices.at_least(PAPER_PRICE_SCALE)?;
+    }
     let scales = Scales::new(prices.scale, config)?;
     let cash = to_fixed(config.cash, scales.money);
-    if !fits_in_i128(&prices, cash, &scales) {
+    if !fits_in_i128(&prices, cash, &scales) || (paper && !fits_in_decimal(&prices, cash, &scales))
+    {
         return Err(BacktestError::TooPrecise);
     }
     strategy.prepare(&Series::new(bars, &prices.bars))?;
@@ -1017,6 +1075,7 @@ pub fn run(
                 broker.close_trade(0, broker.close(i), i);
             }
             broker.cash = 0;
+            broker.orders.clear();
             out_of_money = true;
         }
         if out_of_money {
@@ -1069,6 +1128,7 @@ pub fn run(
         open_position: Decimal::from(broker.position),
         stats,
         refused: broker.refused,
+        unfilled: broker.orders.len(),
     })
 }
 
@@ -1507,6 +1567,59 @@ mod tests {
         assert_eq!(r.refused.len(), 1);
         assert_eq!(r.refused[0].check, "max_order_value");
         assert_eq!(r.open_position, Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_close_cancels_the_rest_of_a_part_filled_order() {
+        // 25 of 98 units fill at bar 2; the close at bar 2 drops the 73
+        // still waiting rather than letting them take the volume first.
+        let bars = flat_bars(14, "10.00", 100);
+        let mut s = Script(vec![(1, Action::Buy), (2, Action::Close)]);
+        let r = run(&bars, &mut s, &paper(false)).unwrap();
+        let trades: Vec<(Decimal, usize, usize)> = r
+            .trades
+            .iter()
+            .map(|t| (t.size, t.entry_bar, t.exit_bar))
+            .collect();
+        assert_eq!(trades, vec![(d("25"), 2, 3)]);
+        assert_eq!((r.open_position, r.unfilled), (Decimal::ZERO, 0));
+    }
+
+    #[test]
+    fn paper_all_equity_buys_the_most_units_the_money_pays_for() {
+        // At 1.00 with 10 % fees, 909 units cost 909 + 90.90 = 999.90 of
+        // 1,000; 910 would cost 1,001.
+        let bars = flat_bars(4, "1.00", 1_000_000);
+        let config = BacktestConfig {
+            fills: Fills::Paper(PaperModel {
+                slippage_bps: Decimal::ZERO,
+                max_participation: Decimal::ONE,
+                ..PaperModel::with_commission(d("0.1"))
+            }),
+            ..paper(false)
+        };
+        let r = run(&bars, &mut Script(vec![(1, Action::Buy)]), &config).unwrap();
+        assert_eq!(r.open_position, d("909"));
+    }
+
+    #[test]
+    fn whole_number_prices_slip_by_a_cent_not_a_unit() {
+        let bars = flat_bars(5, "100", 1_000);
+        let mut s = Script(vec![(1, Action::Buy), (2, Action::Close)]);
+        let r = run(&bars, &mut s, &paper(false)).unwrap();
+        let t = &r.trades[0];
+        assert_eq!((t.entry_price, t.exit_price), (d("100.01"), d("99.99")));
+    }
+
+    #[test]
+    fn orders_the_volume_never_fills_are_reported() {
+        // A quarter of 3 units is no whole unit: nothing ever fills.
+        let bars = flat_bars(6, "10.00", 3);
+        let r = run(&bars, &mut Script(vec![(1, Action::Buy)]), &paper(false)).unwrap();
+        assert_eq!(
+            (r.trades.len(), r.open_position, r.unfilled),
+            (0, Decimal::ZERO, 1)
+        );
     }
 
     #[test]

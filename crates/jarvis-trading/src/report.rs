@@ -45,6 +45,14 @@ pub struct BacktestReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[ts(optional, as = "Option<Vec<RefusalReport>>")]
     pub refused: Vec<RefusalReport>,
+    /// Orders still waiting at the end (with paper fills: for volume).
+    #[serde(skip_serializing_if = "is_zero")]
+    #[ts(optional, as = "Option<usize>")]
+    pub unfilled_orders: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// An order the risk limits refused in a backtest.
@@ -127,6 +135,7 @@ impl BacktestReport {
             })
             .collect();
         Self {
+            unfilled_orders: result.unfilled,
             risk_checked: config.risk.is_some(),
             refused,
             strategy: strategy.to_string(),

@@ -26,4 +26,8 @@ risk_checked?: boolean,
 /**
  * Orders those limits refused.
  */
-refused?: Array<RefusalReport>, };
+refused?: Array<RefusalReport>, 
+/**
+ * Orders still waiting at the end (with paper fills: for volume).
+ */
+unfilled_orders?: number, };

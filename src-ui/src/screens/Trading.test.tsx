@@ -284,7 +284,7 @@ describe("Trading · backtest", () => {
 
   it("fills like the paper broker when asked, and says which fills a report used", async () => {
     const user = userEvent.setup();
-    const fb = renderTrading(fakeBackend({ backtest: backtestReport({ fills: "paper" }) }));
+    const fb = renderTrading(fakeBackend({ backtest: backtestReport({ fills: "paper", unfilled_orders: 2 }) }));
     const form = await screen.findByTestId("backtest-form");
     await waitFor(() => expect((within(form).getByTestId("backtest-run") as HTMLButtonElement).disabled).toBe(false));
     await user.click(within(form).getByTestId("backtest-paper-fills"));
@@ -292,6 +292,7 @@ describe("Trading · backtest", () => {
     await user.click(within(form).getByTestId("backtest-run"));
     await waitFor(() => expect(fb.backend.runBacktest).toHaveBeenCalledWith(expect.objectContaining({ fills: "paper" })));
     expect((await screen.findByTestId("backtest-fills")).textContent).toBe("paper broker fills");
+    expect(screen.getByTestId("backtest-unfilled").textContent).toContain("2 orders had not filled by the last bar");
   });
 
   it("checks the risk limits when asked and lists the orders they refused", async () => {

@@ -77,6 +77,12 @@ function Results({ report }: { report: BacktestReport }) {
       {signOf(report.open_position) !== "zero" && (
         <p className="muted small">Still holding {formatQty(report.open_position)} at the end (marked at the last close, not counted as a trade).</p>
       )}
+      {(report.unfilled_orders ?? 0) > 0 && (
+        <p className="muted small" data-testid="backtest-unfilled">
+          {report.unfilled_orders === 1 ? "1 order had" : `${report.unfilled_orders} orders had`} not filled by the last bar
+          {report.fills === "paper" ? " (the bars' volume was too thin, or it came too late)." : " (placed at the last bar)."}
+        </p>
+      )}
       <h3 className="subhead">Equity curve</h3>
       <EquityChart points={report.equity_curve} />
       <h3 className="subhead">

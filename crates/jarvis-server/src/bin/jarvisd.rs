@@ -345,6 +345,12 @@ fn backtest(args: &BacktestArgs) -> Result<()> {
             t.pnl.round_dp(2)
         );
     }
+    if report.unfilled_orders > 0 {
+        println!(
+            "{} order(s) had not filled by the last bar",
+            report.unfilled_orders
+        );
+    }
     for r in &report.refused {
         println!(
             "refused at bar {} ({}): {} — {}",

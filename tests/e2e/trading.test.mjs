@@ -130,6 +130,19 @@ test('a backtest over 300 generated bars shows stats and trades', async () => {
   await shot('trading-backtest', { fullPage: false });
 });
 
+test('the same backtest filled like the paper broker slips each fill and says so', async () => {
+  const form = page.getByTestId('backtest-form');
+  const rows = page.getByTestId('backtest-trades').getByTestId('backtest-trade-row');
+  assert.equal(await page.getByTestId('backtest-fills').innerText(), 'backtesting.py fills');
+  const before = await rows.first().innerText();
+  await form.getByTestId('backtest-paper-fills').check();
+  await form.getByTestId('backtest-run').click();
+  await page.getByTestId('backtest-fills').filter({ hasText: 'paper broker fills' }).waitFor({ timeout: 30_000 });
+  // Same first signal, filled 1 bp worse on the cent.
+  assert.notEqual(await rows.first().innerText(), before);
+  await form.getByTestId('backtest-paper-fills').uncheck();
+});
+
 test('the same backtest checked against the account\'s risk limits lists the orders they refuse', async () => {
   const limits = { max_position_value: '50000', max_order_value: '1000', max_open_orders: 20, max_orders_per_minute: 30, daily_loss_limit: '5000' };
   assert.equal((await api(server.url, token, 'PUT', '/api/v1/risk/limits', limits)).status, 200);

@@ -34,21 +34,12 @@ pub enum Fills {
     BacktestingPy,
     /// The live paper broker's model: an order fills at the next bar's open
     /// moved against it by the slippage, on the price tick (the data's
-    /// finest decimal place, and at most a cent); each bar fills at most the model's share of
-    /// that bar's volume and the rest waits for the next bar; fees are the
-    /// model's (the config's `commission` is not used). With exclusive
-    /// orders, a new position opens only once the old one is closed.
+    /// finest decimal place, and at most a cent); each bar fills at most
+    /// the model's share of that bar's volume and the rest waits for the
+    /// next bar; fees are the model's (the config's `commission` is not
+    /// used). With exclusive orders, a new position opens only once the old
+    /// one is closed.
     Paper(PaperModel),
-}
-
-impl Fills {
-    /// The name used by the command line, the API and reports.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Fills::BacktestingPy => "backtesting.py",
-            Fills::Paper(_) => "paper",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -205,15 +196,20 @@ fn to_fixed(value: Decimal, scale: u32) -> i128 {
     value.mantissa() * pow10(scale - value.scale())
 }
 
-/// The largest position (all cash at the lowest price) marked at the
-/// highest price must stay far inside i128 at the money scale, leaving room
-/// for equity to grow; checked once so the loop needs no overflow checks.
+/// The units of the largest position (all cash at the lowest price) and
+/// its value at the highest price (price scale), if that fits in i128.
+fn largest_position(prices: &Prices, cash: i128, scales: &Scales) -> (i128, Option<i128>) {
+    let units = cash / (prices.lowest.max(1) * scales.price_to_money) + 1;
+    (units, units.checked_mul(prices.highest))
+}
+
+/// The largest position marked at the highest price must stay far inside
+/// i128 at the money scale, leaving room for equity to grow; checked once
+/// so the loop needs no overflow checks.
 fn fits_in_i128(prices: &Prices, cash: i128, scales: &Scales) -> bool {
-    let lowest = prices.lowest.max(1);
-    let units = cash / (lowest * scales.price_to_money) + 1;
+    let (units, value) = largest_position(prices, cash, scales);
     i64::try_from(units).is_ok()
-        && units
-            .checked_mul(prices.highest)
+        && value
             .and_then(|v| v.checked_mul(scales.price_to_money))
             .is_some_and(|v| v < 10i128.pow(32))
 }
@@ -222,10 +218,8 @@ fn fits_in_i128(prices: &Prices, cash: i128, scales: &Scales) -> bool {
 /// largest position's value must stay well inside its 96 bits even times
 /// a fee rate.
 fn fits_in_decimal(prices: &Prices, cash: i128, scales: &Scales) -> bool {
-    let units = cash / (prices.lowest.max(1) * scales.price_to_money) + 1;
-    units
-        .checked_mul(prices.highest)
-        .is_some_and(|v| v < 10i128.pow(24))
+    let (_, value) = largest_position(prices, cash, scales);
+    value.is_some_and(|v| v < 10i128.pow(24))
 }
 
 /// With paper fills, prices are moved by the slippage on a tick of the
@@ -1445,6 +1439,14 @@ mod tests {
             .collect()
     }
 
+    /// Each closed trade's size, entry bar and exit bar.
+    fn spans(r: &BacktestResult) -> Vec<(Decimal, usize, usize)> {
+        r.trades
+            .iter()
+            .map(|t| (t.size, t.entry_bar, t.exit_bar))
+            .collect()
+    }
+
     fn paper(exclusive: bool) -> BacktestConfig {
         BacktestConfig {
             cash: d("1000"),
@@ -1466,13 +1468,8 @@ mod tests {
         // 98 units were affordable at 10.01 plus 1 % fees (99 are not:
         // 990.99 + 9.91 > 1000); 25 a bar (a quarter of 100), and the last
         // 23 at bar 5. Each fill is a trade; closing also takes 25 a bar.
-        let sizes: Vec<(Decimal, usize, usize)> = r
-            .trades
-            .iter()
-            .map(|t| (t.size, t.entry_bar, t.exit_bar))
-            .collect();
         assert_eq!(
-            sizes,
+            spans(&r),
             vec![
                 (d("25"), 2, 8),
                 (d("25"), 3, 9),
@@ -1576,12 +1573,7 @@ mod tests {
         let bars = flat_bars(14, "10.00", 100);
         let mut s = Script(vec![(1, Action::Buy), (2, Action::Close)]);
         let r = run(&bars, &mut s, &paper(false)).unwrap();
-        let trades: Vec<(Decimal, usize, usize)> = r
-            .trades
-            .iter()
-            .map(|t| (t.size, t.entry_bar, t.exit_bar))
-            .collect();
-        assert_eq!(trades, vec![(d("25"), 2, 3)]);
+        assert_eq!(spans(&r), vec![(d("25"), 2, 3)]);
         assert_eq!((r.open_position, r.unfilled), (Decimal::ZERO, 0));
     }
 

@@ -223,6 +223,18 @@ impl FillsName {
     }
 }
 
+/// The names as the API spells them (its serde names), for the command line.
+impl std::str::FromStr for FillsName {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        use serde::Deserialize;
+        use serde::de::value::{Error, StrDeserializer};
+        Self::deserialize(StrDeserializer::<Error>::new(text))
+            .map_err(|_| format!("expected backtesting.py or paper, got {text:?}"))
+    }
+}
+
 /// A strategy the backtester offers, with its parameters and defaults.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]

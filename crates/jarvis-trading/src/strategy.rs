@@ -44,20 +44,6 @@ impl<'a> Series<'a> {
     pub fn new(bars: &'a [Bar], fixed: &'a [OpenClose]) -> Self {
         Self { bars, fixed }
     }
-
-    /// Bar `i`'s close at the common scale.
-    #[inline]
-    pub fn close(&self, i: usize) -> i64 {
-        self.fixed[i][1]
-    }
-
-    pub fn len(&self) -> usize {
-        self.fixed.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.fixed.is_empty()
-    }
 }
 
 pub trait Strategy: Send {

@@ -119,7 +119,7 @@ struct BacktestArgs {
     /// How orders fill: `backtesting.py` (its rules, the default) or `paper`
     /// (the live paper broker's slippage and volume share, with the
     /// commission as its fee).
-    #[arg(long, default_value = "backtesting.py", value_parser = parse_fills)]
+    #[arg(long, default_value = "backtesting.py", value_parser = str::parse::<jarvis_trading::report::FillsName>)]
     fills: jarvis_trading::report::FillsName,
     /// Check every order against risk limits as live trading does: `default`
     /// for Jarvis's defaults, or a JSON file shaped like the `limits` of
@@ -129,14 +129,6 @@ struct BacktestArgs {
     /// Print JSON: trades (ISO 8601 times, decimal strings) and statistics.
     #[arg(long)]
     json: bool,
-}
-
-fn parse_fills(text: &str) -> Result<jarvis_trading::report::FillsName, String> {
-    match text {
-        "backtesting.py" => Ok(jarvis_trading::report::FillsName::BacktestingPy),
-        "paper" => Ok(jarvis_trading::report::FillsName::Paper),
-        _ => Err(format!("expected backtesting.py or paper, got {text:?}")),
-    }
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {

@@ -1,5 +1,6 @@
 //! The tamper-evident audit trail: every step of every order appended to a
-//! hash chain in SQLite, in the same transaction as the state it records.
+//! hash chain in SQLite, in the same commit as the state it records (a
+//! SQLite transaction, or one record of the paper order journal).
 //!
 //! Entry n stores SHA-256(prev_hash ‖ seq ‖ time ‖ kind ‖ order_id ‖
 //! payload), where prev_hash is entry n−1's hash (64 zeros for the first).
@@ -11,6 +12,8 @@ use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
+
+use crate::store::Ledger;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -78,32 +81,34 @@ pub fn format_time(time: DateTime<Utc>) -> String {
 pub type AuditHead = (i64, String);
 
 /// Appends one entry inside the caller's transaction and moves `head`.
-pub fn append(
-    conn: &rusqlite::Connection,
+pub(crate) fn append(
+    w: &dyn Ledger,
     head: &mut AuditHead,
     time: DateTime<Utc>,
     kind: &str,
     order_id: Option<&str>,
-    payload: &serde_json::Value,
+    payload: &impl Serialize,
 ) -> rusqlite::Result<i64> {
     let seq = head.0 + 1;
     let time = format_time(time);
-    let payload = payload.to_string();
+    let payload = serde_json::to_string(payload)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let hash = entry_hash(&head.1, seq, &time, kind, order_id, &payload);
-    conn.prepare_cached(
+    w.execute(
         "INSERT INTO audit_log (seq, time, kind, order_id, payload, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![seq, time, kind, order_id, payload, head.1, hash])?;
+        params![seq, time, kind, order_id, payload, head.1, hash],
+    )?;
     *head = (seq, hash);
     Ok(seq)
 }
 
 /// Records the chain's head beside the account, in the same transaction.
-pub fn save_head(conn: &rusqlite::Connection, head: &AuditHead) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE trading_account SET audit_seq = ?1, audit_hash = ?2 WHERE id = 1")?
-        .execute(params![head.0, head.1])?;
-    Ok(())
+pub(crate) fn save_head(w: &dyn Ledger, head: &AuditHead) -> rusqlite::Result<()> {
+    w.execute(
+        "UPDATE trading_account SET audit_seq = ?1, audit_hash = ?2 WHERE id = 1",
+        params![head.0, head.1],
+    )
 }
 
 /// Walks the whole chain in order and names the first entry that fails,

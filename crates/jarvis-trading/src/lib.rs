@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backtest;
 pub mod bars;
 pub mod broker;
+pub mod journal;
 pub mod live;
 pub mod orders;
 pub mod paper;

@@ -1,15 +1,19 @@
 //! `TradingService`: the one code path every order takes —
 //! signal → validation → risk check → order → execution → settlement —
-//! with each step appended to the audit chain in the same SQLite
-//! transaction as the state it changes.
+//! with each step appended to the audit chain in the same commit as the
+//! state it changes.
 //!
 //! State lives in memory for fast checks and in SQLite as the truth. A
-//! change is made on a copy, written and committed, and only then replaces
-//! the in-memory state: a failed write leaves both as they were, and a
-//! kill -9 at any moment leaves SQLite at the last commit.
+//! paper order is committed by one journal append and applied to SQLite
+//! just after (see `journal`); every other change is a SQLite transaction
+//! that applies the journal first. A failed write reloads the state from
+//! what is committed, and a kill -9 at any moment leaves SQLite and the
+//! journal at the last commit.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, RwLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use jarvis_core::{ErrorKind, Event, EventBus, Problem, ProblemSource};
@@ -22,12 +26,13 @@ use ts_rs::TS;
 
 use crate::audit::{self, AuditEntry, AuditHead, AuditVerification};
 use crate::broker::{BrokerError, BrokerOrder, BrokerOrderRequest, submit_reconciled};
+use crate::journal::{Journal, JournalError, Recorder, journal_path};
 use crate::live::{self, LiveVenue, Snapshot};
 use crate::orders::{Fill, Order, OrderRequest, OrderSource, OrderState, OrderType};
 use crate::paper::{PaperModel, Quote};
 use crate::portfolio::{Portfolio, Position};
 use crate::risk::{self, RiskInput, RiskLimits, RiskRejection};
-use crate::store::{self, AccountRow};
+use crate::store::{self, AccountRow, Ledger};
 use crate::validate::{self, Instrument, Invalid};
 
 /// The venue name of the built-in paper broker.
@@ -50,6 +55,12 @@ pub enum TradingError {
     Broker(#[from] BrokerError),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(
+        "trading is open in another Jarvis process on this data directory; close it to trade here"
+    )]
+    Elsewhere,
 }
 
 impl From<rusqlite::Error> for TradingError {
@@ -83,6 +94,12 @@ impl ProblemSource for TradingError {
                 ),
             },
             TradingError::Db(e) => e.problem(),
+            TradingError::Journal(_) => {
+                Problem::new(ErrorKind::Internal, "journal", self.to_string())
+            }
+            TradingError::Elsewhere => {
+                Problem::new(ErrorKind::Conflict, "trading_elsewhere", self.to_string())
+            }
         }
     }
 }
@@ -157,6 +174,8 @@ struct State {
     recent: VecDeque<DateTime<Utc>>,
     quotes: HashMap<String, Quote>,
     head: AuditHead,
+    /// A journaled change failed half-way: reload before the next one.
+    stale: bool,
 }
 
 impl State {
@@ -181,6 +200,58 @@ impl State {
     }
 }
 
+/// How long an open waits for this process's previous service on the same
+/// database to let go of its journal (its last clone is being dropped).
+const CLOSING_PATIENCE: Duration = Duration::from_secs(5);
+
+/// The journal and state of each database with a service open in this
+/// process: a second service on it shares them, since two states would
+/// drift apart and a journal has one writer.
+type Registry = Vec<Registration>;
+static REGISTRY: Mutex<Registry> = Mutex::new(Vec::new());
+
+struct Registration {
+    database: PathBuf,
+    journal: Weak<Journal>,
+    state: Weak<Mutex<State>>,
+    /// The journal's drop has let go of its file.
+    released: Arc<std::sync::atomic::AtomicBool>,
+}
+enum Registered {
+    Live(Arc<Journal>, Arc<Mutex<State>>),
+    /// Its last service is being dropped.
+    Closing,
+    None,
+}
+
+fn registry_key(db: &Database) -> PathBuf {
+    std::fs::canonicalize(db.path()).unwrap_or_else(|_| db.path().to_owned())
+}
+
+fn registered(key: &Path) -> Registered {
+    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
+    registry.retain(|r| !r.released.load(std::sync::atomic::Ordering::SeqCst));
+    let Some(index) = registry.iter().position(|r| r.database == key) else {
+        return Registered::None;
+    };
+    let entry = &registry[index];
+    match (entry.journal.upgrade(), entry.state.upgrade()) {
+        (Some(journal), Some(state)) => Registered::Live(journal, state),
+        _ => Registered::Closing,
+    }
+}
+
+fn register(key: PathBuf, journal: &Arc<Journal>, state: &Arc<Mutex<State>>) {
+    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
+    registry.retain(|r| r.database != key);
+    registry.push(Registration {
+        database: key,
+        journal: Arc::downgrade(journal),
+        state: Arc::downgrade(state),
+        released: journal.released(),
+    });
+}
+
 /// What a change produced, to announce once it is committed.
 #[derive(Default)]
 struct Outcome {
@@ -191,6 +262,9 @@ struct Outcome {
 #[derive(Clone)]
 pub struct TradingService {
     db: Database,
+    /// Where paper orders are committed; `None` when another process
+    /// trades on this database (this one then only reads).
+    journal: Option<Arc<Journal>>,
     bus: EventBus,
     state: Arc<Mutex<State>>,
     model: PaperModel,
@@ -209,22 +283,79 @@ struct LiveContext {
 
 impl TradingService {
     /// Loads the account (creating the paper account on first use).
+    /// Records a previous run journaled but did not apply are applied
+    /// first. Services opened on one database in one process share their
+    /// state and journal.
     pub async fn open(db: Database, bus: EventBus) -> Result<Self, TradingError> {
-        let state = db.call(load_state).await?;
-        Ok(Self::with_state(db, bus, state))
+        let key = registry_key(&db);
+        let patience = match registered(&key) {
+            Registered::Live(journal, state) => {
+                return Ok(Self::with_state(db, Some(journal), bus, state));
+            }
+            Registered::Closing => CLOSING_PATIENCE,
+            Registered::None => Duration::ZERO,
+        };
+        let journal = {
+            let db = db.clone();
+            tokio::task::spawn_blocking(move || Journal::open(&db, patience))
+                .await
+                .map_err(|e| {
+                    TradingError::Journal(JournalError::Io {
+                        path: journal_path(&key),
+                        source: std::io::Error::other(e),
+                    })
+                })??
+        };
+        let for_load = journal.clone();
+        let state = db
+            .call(move |conn| load_state(conn, for_load.as_deref()))
+            .await?;
+        Ok(Self::registered_with(db, journal, bus, state))
     }
 
     /// [`TradingService::open`] for start-up code that is not async.
     pub fn open_blocking(db: Database, bus: EventBus) -> Result<Self, TradingError> {
-        let state = db.call_blocking(load_state)?;
-        Ok(Self::with_state(db, bus, state))
+        let patience = match registered(&registry_key(&db)) {
+            Registered::Live(journal, state) => {
+                return Ok(Self::with_state(db, Some(journal), bus, state));
+            }
+            Registered::Closing => CLOSING_PATIENCE,
+            Registered::None => Duration::ZERO,
+        };
+        let journal = Journal::open(&db, patience)?;
+        let state = db.call_blocking(|conn| load_state(conn, journal.as_deref()))?;
+        Ok(Self::registered_with(db, journal, bus, state))
     }
 
-    fn with_state(db: Database, bus: EventBus, state: State) -> Self {
+    fn registered_with(
+        db: Database,
+        journal: Option<Arc<Journal>>,
+        bus: EventBus,
+        state: State,
+    ) -> Self {
+        let state = Arc::new(Mutex::new(state));
+        if let Some(journal) = &journal {
+            register(registry_key(&db), journal, &state);
+        }
+        Self::with_state(db, journal, bus, state)
+    }
+
+    fn with_state(
+        db: Database,
+        journal: Option<Arc<Journal>>,
+        bus: EventBus,
+        state: Arc<Mutex<State>>,
+    ) -> Self {
+        if journal.is_none() {
+            tracing::warn!(
+                "trading is open in another Jarvis process on this data directory: this one only reads"
+            );
+        }
         Self {
             db,
+            journal,
             bus,
-            state: Arc::new(Mutex::new(state)),
+            state,
             model: PaperModel::default(),
             venue: Arc::new(RwLock::new(None)),
             broker_error: Arc::new(Mutex::new(None)),
@@ -281,13 +412,16 @@ impl TradingService {
         + Send
         + 'static,
     ) -> Result<T, TradingError> {
+        let journal = self.journal.clone().ok_or(TradingError::Elsewhere)?;
         let state = self.state.clone();
         let model = self.model.clone();
         let (value, outcome) = self
             .db
             .call(move |conn| -> Result<(T, Outcome), TradingError> {
                 let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
-                in_transaction(conn, &mut guard, |tx, state| change(tx, state, &model))
+                in_transaction(conn, &mut guard, &journal, |tx, state| {
+                    change(tx, state, &model)
+                })
             })
             .await?;
         self.announce(&outcome);
@@ -325,7 +459,7 @@ impl TradingService {
     ) -> Result<Order, TradingError> {
         let live = match self.venue() {
             Some(venue) => Some(self.live_context(venue, &request).await),
-            None => None,
+            None => return self.place_paper(request, source),
         };
         let venue = live.as_ref().map(|l| l.venue.clone());
         let (order, created) = self
@@ -852,8 +986,7 @@ impl TradingService {
     /// What was traded through Jarvis at `venue`, replayed from its fills.
     async fn venue_ledger(&self, venue: &'static str) -> Result<Portfolio, TradingError> {
         let fills = self
-            .db
-            .call(move |conn| -> Result<_, TradingError> { Ok(store::venue_fills(conn, venue)?) })
+            .read(move |conn| store::venue_fills(conn, venue))
             .await?;
         let mut ledger = Portfolio::new(Decimal::ZERO);
         for f in fills {
@@ -874,14 +1007,12 @@ impl TradingService {
     }
 
     pub async fn orders(&self, limit: u32) -> Result<Vec<Order>, TradingError> {
-        self.db
-            .call(move |conn| Ok(store::recent_orders(conn, limit.clamp(1, 1000))?))
+        self.read(move |conn| store::recent_orders(conn, limit.clamp(1, 1000)))
             .await
     }
 
     pub async fn fills(&self, limit: u32) -> Result<Vec<Fill>, TradingError> {
-        self.db
-            .call(move |conn| Ok(store::fills(conn, limit.clamp(1, 1000))?))
+        self.read(move |conn| store::fills(conn, limit.clamp(1, 1000)))
             .await
     }
 
@@ -890,39 +1021,88 @@ impl TradingService {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, TradingError> {
-        self.db
-            .call(move |conn| Ok(audit::list(conn, before, limit.clamp(1, 1000))?))
+        self.read(move |conn| audit::list(conn, before, limit.clamp(1, 1000)))
             .await
     }
 
     pub async fn verify_audit(&self) -> Result<AuditVerification, TradingError> {
-        self.db.call(|conn| Ok(audit::verify(conn)?)).await
+        self.read(audit::verify).await
     }
 
-    /// The synchronous pipeline on a connection of the caller's: for the
-    /// benchmark, which measures it without the async hop.
-    #[doc(hidden)]
-    pub fn place_blocking(
+    /// Reads the trading tables once the journal's queue is in them.
+    async fn read<T: Send + 'static>(
         &self,
-        conn: &mut Connection,
+        query: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, TradingError> {
+        let journal = self.journal.clone();
+        self.db
+            .call(move |conn| {
+                if let Some(journal) = journal {
+                    journal.apply_all(conn)?;
+                }
+                Ok(query(conn)?)
+            })
+            .await
+    }
+
+    /// Places a paper order: the whole pipeline on the caller's thread,
+    /// committed by one journal append (see `journal`).
+    fn place_paper(
+        &self,
         request: OrderRequest,
+        source: OrderSource,
     ) -> Result<Order, TradingError> {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (result, _) = in_transaction(conn, &mut guard, |tx, state| {
-            let mut outcome = Outcome::default();
-            let order = place(
-                tx,
-                state,
-                &self.model,
-                request,
-                OrderSource::Strategy,
-                None,
-                Utc::now(),
-                &mut outcome,
-            )?;
-            Ok((order, outcome))
-        })?;
-        result
+        let journal = self.journal.as_ref().ok_or(TradingError::Elsewhere)?;
+        let lock_state = || self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if lock_state().stale {
+            // The database first, then the state: the order every change
+            // takes them in.
+            self.db.call_blocking(|conn| {
+                let mut state = lock_state();
+                match state.stale {
+                    true => reload(conn, &mut state, journal),
+                    false => Ok(()),
+                }
+            })?;
+        }
+        let mut guard = lock_state();
+        let state = &mut *guard;
+        let head_before = state.head.0;
+        let recorder = Recorder::new(journal);
+        let mut outcome = Outcome::default();
+        let placed = place(
+            &recorder,
+            state,
+            &self.model,
+            request,
+            source,
+            None,
+            Utc::now(),
+            &mut outcome,
+        )
+        .and_then(|placed| {
+            if state.head.0 != head_before {
+                audit::save_head(&recorder, &state.head)?;
+                journal.append(recorder, state.head.0, outcome.orders.clone())?;
+            }
+            Ok(placed)
+        });
+        let placed = match placed {
+            Ok(placed) => placed,
+            Err(e) => {
+                state.stale = true;
+                return Err(e);
+            }
+        };
+        drop(guard);
+        self.announce(&outcome);
+        placed
+    }
+
+    /// The paper pipeline without the async hop, for the benchmark.
+    #[doc(hidden)]
+    pub fn place_blocking(&self, request: OrderRequest) -> Result<Order, TradingError> {
+        self.place_paper(request, OrderSource::Strategy)
     }
 
     #[doc(hidden)]
@@ -1034,41 +1214,61 @@ fn apply_broker_report(
     Ok(())
 }
 
-/// Runs `change` on the state inside one transaction. The state is changed
-/// in place (no copy on the hot path); if anything fails the transaction
+/// Runs `change` on the state inside one transaction, after the journal's
+/// queue. The state is changed in place; if anything fails the transaction
 /// rolls back and the state is reloaded from SQLite, the source of truth,
 /// keeping only the quotes (which are not stored). Refusals are `Ok`
 /// values: their audit entries commit.
 fn in_transaction<T>(
     conn: &mut Connection,
     state: &mut State,
+    journal: &Journal,
     change: impl FnOnce(&Connection, &mut State) -> Result<T, TradingError>,
 ) -> Result<T, TradingError> {
+    if state.stale {
+        reload(conn, state, journal)?;
+    }
     let head_before = state.head.0;
     let attempt = (|| {
         let tx = conn.transaction()?;
+        // Journaled changes go in first, in order.
+        let journaled = journal.apply_queued(&tx)?;
         let result = change(&tx, state)?;
         if state.head.0 != head_before {
-            audit::save_head(&tx, &state.head)?;
+            audit::save_head(&*tx, &state.head)?;
         }
         tx.commit()?;
+        if let Some(seq) = journaled {
+            journal.forget(seq);
+        }
         Ok(result)
     })();
-    if attempt.is_err() {
-        let quotes = std::mem::take(&mut state.quotes);
-        match load_state(conn) {
-            Ok(fresh) => *state = State { quotes, ..fresh },
-            Err(e) => {
-                tracing::error!(error = %e, "trading state could not be reloaded after a failed write")
-            }
-        }
+    if attempt.is_err()
+        && let Err(e) = reload(conn, state, journal)
+    {
+        state.stale = true;
+        tracing::error!(error = %e, "trading state could not be reloaded after a failed write");
     }
     attempt
 }
 
-/// The account, holdings, open orders and audit head, as committed.
-fn load_state(conn: &mut Connection) -> Result<State, TradingError> {
+/// Replaces `state` with what is committed, keeping only the quotes
+/// (which are not stored).
+fn reload(conn: &mut Connection, state: &mut State, journal: &Journal) -> Result<(), TradingError> {
+    let fresh = load_state(conn, Some(journal))?;
+    let quotes = std::mem::take(&mut state.quotes);
+    *state = State { quotes, ..fresh };
+    Ok(())
+}
+
+/// The account, holdings, open orders and audit head, as committed, with
+/// the journal's queue applied first.
+fn load_state(conn: &mut Connection, journal: Option<&Journal>) -> Result<State, TradingError> {
     let tx = conn.transaction()?;
+    let journaled = match journal {
+        Some(journal) => journal.apply_queued(&tx)?,
+        None => None,
+    };
     let today = Utc::now().date_naive();
     let account = match store::load_account(&tx)? {
         Some(a) => a,
@@ -1083,7 +1283,7 @@ fn load_state(conn: &mut Connection) -> Result<State, TradingError> {
                 day: today,
                 day_start_equity: cash,
             };
-            store::save_account(&tx, &a)?;
+            store::save_account(&*tx, &a)?;
             a
         }
     };
@@ -1101,13 +1301,17 @@ fn load_state(conn: &mut Connection) -> Result<State, TradingError> {
         recent: VecDeque::new(),
         quotes: HashMap::new(),
         head: store::audit_head(&tx)?,
+        stale: false,
     };
     tx.commit()?;
+    if let (Some(journal), Some(seq)) = (journal, journaled) {
+        journal.forget(seq);
+    }
     Ok(state)
 }
 
 /// A new UTC day starts a new daily-loss window.
-fn roll_day(conn: &Connection, state: &mut State, now: DateTime<Utc>) -> rusqlite::Result<()> {
+fn roll_day(conn: &dyn Ledger, state: &mut State, now: DateTime<Utc>) -> rusqlite::Result<()> {
     let today = now.date_naive();
     if state.day != today {
         state.day = today;
@@ -1121,7 +1325,7 @@ fn roll_day(conn: &Connection, state: &mut State, now: DateTime<Utc>) -> rusqlit
 /// "validation", "risk" or "execution"; the check is the refused field or
 /// risk check.
 fn refuse(
-    conn: &Connection,
+    conn: &dyn Ledger,
     state: &mut State,
     request: &OrderRequest,
     source: OrderSource,
@@ -1193,7 +1397,7 @@ fn live_checks<'a>(
 /// after this commits; on paper they happen here.
 #[allow(clippy::too_many_arguments)] // one call site each; a struct would only rename them
 fn place(
-    conn: &Connection,
+    conn: &dyn Ledger,
     state: &mut State,
     model: &PaperModel,
     request: OrderRequest,
@@ -1204,7 +1408,7 @@ fn place(
 ) -> Result<Result<Order, TradingError>, TradingError> {
     // Idempotent: the same client order id returns the first order.
     if let Some(id) = &request.client_order_id
-        && let Some(existing) = store::order_by_client_id(conn, id)?
+        && let Some(existing) = conn.order_by_client_id(id)?
     {
         return Ok(Ok(existing));
     }
@@ -1338,7 +1542,10 @@ fn place(
         now,
         "signal",
         oid,
-        &json!({"request": &request, "source": store::source_str(source)}),
+        &steps::Signal {
+            request: &request,
+            source: store::source_str(source),
+        },
     )?;
     audit::append(
         conn,
@@ -1346,7 +1553,11 @@ fn place(
         now,
         "checks_passed",
         oid,
-        &json!({"instrument": &instrument, "price": price.to_string(), "checks": ["validation", "kill_switch", "daily_loss_limit", "max_orders_per_minute", "max_open_orders", "max_order_value", "max_position_value", "buying_power"]}),
+        &steps::ChecksPassed {
+            checks: steps::CHECKS,
+            instrument: &instrument,
+            price,
+        },
     )?;
     // The signal holds the rest of the order; its id is the entry's.
     audit::append(
@@ -1355,7 +1566,10 @@ fn place(
         now,
         "order_accepted",
         oid,
-        &json!({"client_order_id": &order.client_order_id, "broker": venue}),
+        &steps::OrderAccepted {
+            broker: venue,
+            client_order_id: &order.client_order_id,
+        },
     )?;
     state.recent.push_back(now);
     state.open_orders.push(order);
@@ -1385,6 +1599,76 @@ fn place(
     Ok(Ok(placed))
 }
 
+/// The audit payloads of the paper pipeline's steps, written straight to
+/// JSON text without building a `serde_json::Value` first.
+mod steps {
+    use rust_decimal::Decimal;
+    use serde::Serialize;
+
+    use crate::orders::OrderRequest;
+    use crate::validate::Instrument;
+
+    pub const CHECKS: [&str; 8] = [
+        "validation",
+        "kill_switch",
+        "daily_loss_limit",
+        "max_orders_per_minute",
+        "max_open_orders",
+        "max_order_value",
+        "max_position_value",
+        "buying_power",
+    ];
+
+    #[derive(Serialize)]
+    pub struct Signal<'a> {
+        pub request: &'a OrderRequest,
+        pub source: &'static str,
+    }
+
+    #[derive(Serialize)]
+    pub struct ChecksPassed<'a> {
+        pub checks: [&'static str; 8],
+        pub instrument: &'a Instrument,
+        #[serde(with = "rust_decimal::serde::str")]
+        pub price: Decimal,
+    }
+
+    #[derive(Serialize)]
+    pub struct OrderAccepted<'a> {
+        pub broker: &'a str,
+        pub client_order_id: &'a str,
+    }
+
+    #[derive(Serialize)]
+    pub struct PaperFill {
+        pub execution: Execution,
+        pub order_state: &'static str,
+        pub settlement: Settlement,
+    }
+
+    #[derive(Serialize)]
+    pub struct Execution {
+        #[serde(with = "rust_decimal::serde::str")]
+        pub fee: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        pub price: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        pub qty: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        pub quote: Decimal,
+    }
+
+    #[derive(Serialize)]
+    pub struct Settlement {
+        #[serde(with = "rust_decimal::serde::str")]
+        pub cash: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        pub position: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        pub realized_pnl: Decimal,
+    }
+}
+
 /// Whether an order's row is in the database yet.
 #[derive(Clone, Copy, PartialEq)]
 enum OrderRow {
@@ -1405,7 +1689,7 @@ enum Filled {
 /// fills, not even a `New` row.
 #[allow(clippy::too_many_arguments)] // two call sites; a struct would only rename them
 fn try_fill(
-    conn: &Connection,
+    conn: &dyn Ledger,
     state: &mut State,
     model: &PaperModel,
     index: usize,
@@ -1466,11 +1750,20 @@ fn try_fill(
         now,
         "fill",
         Some(&order.id),
-        &json!({
-            "execution": {"qty": fill.qty.to_string(), "price": fill.price.to_string(), "fee": fill.fee.to_string(), "quote": quote.price.to_string()},
-            "order_state": order.state.as_str(),
-            "settlement": {"cash": state.portfolio.cash.to_string(), "position": holding.qty.to_string(), "realized_pnl": holding.realized_pnl.to_string()},
-        }),
+        &steps::PaperFill {
+            execution: steps::Execution {
+                fee: fill.fee,
+                price: fill.price,
+                qty: fill.qty,
+                quote: quote.price,
+            },
+            order_state: order.state.as_str(),
+            settlement: steps::Settlement {
+                cash: state.portfolio.cash,
+                position: holding.qty,
+                realized_pnl: holding.realized_pnl,
+            },
+        },
     )?;
     let filled = if order.state == OrderState::Filled {
         state.open_orders.remove(index);

@@ -1,16 +1,36 @@
 //! Trading rows in SQLite. Every function runs inside the caller's
-//! transaction; money is decimal TEXT.
+//! transaction; money is decimal TEXT. Writes go through a [`Ledger`]: the
+//! open transaction itself, or a journal record applied to it just after
+//! (see `journal`).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
 use crate::orders::{Fill, Order, OrderSource, OrderState, OrderType, Side};
 use crate::portfolio::{Holding, Portfolio};
 use crate::risk::RiskLimits;
+
+/// Where a change to the trading tables goes, and the one read a change
+/// makes of them (idempotent orders, by client order id).
+pub(crate) trait Ledger {
+    fn execute(&self, sql: &'static str, params: &[&dyn ToSql]) -> rusqlite::Result<()>;
+    fn order_by_client_id(&self, client_order_id: &str) -> rusqlite::Result<Option<Order>>;
+}
+
+impl Ledger for Connection {
+    fn execute(&self, sql: &'static str, params: &[&dyn ToSql]) -> rusqlite::Result<()> {
+        self.prepare_cached(sql)?.execute(params)?;
+        Ok(())
+    }
+
+    fn order_by_client_id(&self, client_order_id: &str) -> rusqlite::Result<Option<Order>> {
+        order_by_client_id(self, client_order_id)
+    }
+}
 
 fn conversion(i: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -75,14 +95,13 @@ pub(crate) fn load_account(conn: &Connection) -> rusqlite::Result<Option<Account
     .optional()
 }
 
-pub(crate) fn save_account(conn: &Connection, a: &AccountRow) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+pub(crate) fn save_account(w: &dyn Ledger, a: &AccountRow) -> rusqlite::Result<()> {
+    w.execute(
         "INSERT INTO trading_account (id, starting_cash, cash, fees, kill_switch, limits, day, day_start_equity)
          VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (id) DO UPDATE SET starting_cash = ?1, cash = ?2, fees = ?3, kill_switch = ?4,
            limits = ?5, day = ?6, day_start_equity = ?7",
-    )?
-    .execute(params![
+        params![
         a.starting_cash.to_string(),
         a.cash.to_string(),
         a.fees.to_string(),
@@ -90,8 +109,8 @@ pub(crate) fn save_account(conn: &Connection, a: &AccountRow) -> rusqlite::Resul
         serde_json::to_string(&a.limits).unwrap_or_default(),
         a.day.to_string(),
         a.day_start_equity.to_string(),
-    ])?;
-    Ok(())
+        ],
+    )
 }
 
 pub(crate) fn load_holdings(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Holding>> {
@@ -109,29 +128,35 @@ pub(crate) fn load_holdings(conn: &Connection) -> rusqlite::Result<BTreeMap<Stri
     rows.collect()
 }
 
-pub(crate) fn save_holding(conn: &Connection, symbol: &str, h: &Holding) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+pub(crate) fn save_holding(w: &dyn Ledger, symbol: &str, h: &Holding) -> rusqlite::Result<()> {
+    w.execute(
         "INSERT INTO trading_holdings (symbol, qty, cost, realized_pnl) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (symbol) DO UPDATE SET qty = ?2, cost = ?3, realized_pnl = ?4",
-    )?
-    .execute(params![
-        symbol,
-        h.qty.to_string(),
-        h.cost.to_string(),
-        h.realized_pnl.to_string()
-    ])?;
-    Ok(())
+        params![
+            symbol,
+            h.qty.to_string(),
+            h.cost.to_string(),
+            h.realized_pnl.to_string()
+        ],
+    )
 }
 
 /// Cash and fees only: the hot path's account write.
-pub(crate) fn save_cash(conn: &Connection, p: &Portfolio) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE trading_account SET cash = ?1, fees = ?2 WHERE id = 1")?
-        .execute(params![p.cash.to_string(), p.fees.to_string()])?;
-    Ok(())
+pub(crate) fn save_cash(w: &dyn Ledger, p: &Portfolio) -> rusqlite::Result<()> {
+    w.execute(
+        "UPDATE trading_account SET cash = ?1, fees = ?2 WHERE id = 1",
+        params![p.cash.to_string(), p.fees.to_string()],
+    )
 }
 
-const ORDER: &str = "id, client_order_id, symbol, side, order_type, qty, limit_price, filled_qty,
-    avg_fill_price, state, reason, source, created_at, updated_at, venue, broker_order_id";
+/// The order columns, in the order `order` reads them.
+macro_rules! order_columns {
+    () => {
+        "id, client_order_id, symbol, side, order_type, qty, limit_price, filled_qty,
+    avg_fill_price, state, reason, source, created_at, updated_at, venue, broker_order_id"
+    };
+}
+const ORDER: &str = order_columns!();
 
 fn order(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
     let side: String = r.get(3)?;
@@ -181,66 +206,67 @@ pub(crate) fn source_str(source: OrderSource) -> &'static str {
     }
 }
 
-pub(crate) fn insert_order(conn: &Connection, o: &Order) -> rusqlite::Result<()> {
-    conn.prepare_cached(&format!(
-        "INSERT INTO trading_orders ({ORDER}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-    ))?
-    .execute(params![
-        o.id,
-        o.client_order_id,
-        o.symbol,
-        o.side.as_str(),
-        match o.order_type {
-            OrderType::Market => "market",
-            OrderType::Limit => "limit",
-        },
-        o.qty.to_string(),
-        o.limit_price.map(|p| p.to_string()),
-        o.filled_qty.to_string(),
-        o.avg_fill_price.map(|p| p.to_string()),
-        o.state.as_str(),
-        o.reason,
-        source_str(o.source),
-        ts(o.created_at),
-        ts(o.updated_at),
-        o.venue,
-        o.broker_order_id,
-    ])?;
-    Ok(())
+pub(crate) fn insert_order(w: &dyn Ledger, o: &Order) -> rusqlite::Result<()> {
+    w.execute(
+        concat!(
+            "INSERT INTO trading_orders (",
+            order_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+        ),
+        params![
+            o.id,
+            o.client_order_id,
+            o.symbol,
+            o.side.as_str(),
+            match o.order_type {
+                OrderType::Market => "market",
+                OrderType::Limit => "limit",
+            },
+            o.qty.to_string(),
+            o.limit_price.map(|p| p.to_string()),
+            o.filled_qty.to_string(),
+            o.avg_fill_price.map(|p| p.to_string()),
+            o.state.as_str(),
+            o.reason,
+            source_str(o.source),
+            ts(o.created_at),
+            ts(o.updated_at),
+            o.venue,
+            o.broker_order_id,
+        ],
+    )
 }
 
-pub(crate) fn update_order(conn: &Connection, o: &Order) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+pub(crate) fn update_order(w: &dyn Ledger, o: &Order) -> rusqlite::Result<()> {
+    w.execute(
         "UPDATE trading_orders SET filled_qty = ?2, avg_fill_price = ?3, state = ?4, reason = ?5,
            updated_at = ?6, broker_order_id = ?7 WHERE id = ?1",
-    )?
-    .execute(params![
-        o.id,
-        o.filled_qty.to_string(),
-        o.avg_fill_price.map(|p| p.to_string()),
-        o.state.as_str(),
-        o.reason,
-        ts(o.updated_at),
-        o.broker_order_id,
-    ])?;
-    Ok(())
+        params![
+            o.id,
+            o.filled_qty.to_string(),
+            o.avg_fill_price.map(|p| p.to_string()),
+            o.state.as_str(),
+            o.reason,
+            ts(o.updated_at),
+            o.broker_order_id,
+        ],
+    )
 }
 
-pub(crate) fn insert_fill(conn: &Connection, f: &Fill) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+pub(crate) fn insert_fill(w: &dyn Ledger, f: &Fill) -> rusqlite::Result<()> {
+    w.execute(
         "INSERT INTO trading_fills (order_id, symbol, side, qty, price, fee, time)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        f.order_id,
-        f.symbol,
-        f.side.as_str(),
-        f.qty.to_string(),
-        f.price.to_string(),
-        f.fee.to_string(),
-        ts(f.time),
-    ])?;
-    Ok(())
+        params![
+            f.order_id,
+            f.symbol,
+            f.side.as_str(),
+            f.qty.to_string(),
+            f.price.to_string(),
+            f.fee.to_string(),
+            ts(f.time),
+        ],
+    )
 }
 
 /// What the fills recorded for an order have paid in fees.
@@ -254,8 +280,10 @@ pub(crate) fn order_by_client_id(
     conn: &Connection,
     client_order_id: &str,
 ) -> rusqlite::Result<Option<Order>> {
-    conn.prepare_cached(&format!(
-        "SELECT {ORDER} FROM trading_orders WHERE client_order_id = ?1"
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        order_columns!(),
+        " FROM trading_orders WHERE client_order_id = ?1"
     ))?
     .query_row([client_order_id], order)
     .optional()

@@ -16,6 +16,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/0010_search_index.sql"),
     include_str!("../../../migrations/0011_semantic_recall.sql"),
     include_str!("../../../migrations/0012_orders_checks.sql"),
+    include_str!("../../../migrations/0013_fills_by_order.sql"),
 ];
 
 /// The schema version this build writes (SQLite `user_version`).

@@ -505,8 +505,9 @@ impl Broker<'_> {
     }
 
     /// The live pipeline's risk check on opening `units` (signed) at
-    /// `price` on bar `i`; a refusal is recorded and returned as true.
-    fn refused_by_risk(&mut self, units: i64, price: i128, i: usize) -> bool {
+    /// `price` on bar `i`, with `open_orders` earlier orders still waiting
+    /// to fill; a refusal is recorded and returned as true.
+    fn refused_by_risk(&mut self, units: i64, price: i128, i: usize, open_orders: u32) -> bool {
         if self.risk.is_none() {
             return false;
         }
@@ -536,7 +537,7 @@ impl Broker<'_> {
             price: Decimal::from_i128_with_scale(price, self.scales.price),
             fee_estimate: fee,
             position_qty: position,
-            open_orders: 0,
+            open_orders,
             orders_last_minute: risk.recent.len(),
             cash,
             equity,
@@ -692,7 +693,22 @@ impl Broker<'_> {
         let mut waiting = Vec::new();
         // A close at this bar still waits for volume.
         let mut closing = false;
+        // Part-filled orders waiting for volume: open orders, to the risk
+        // check of a new one (those not reached yet this bar, and those
+        // reached and still not done).
+        let mut part_filled_ahead = orders
+            .iter()
+            .filter(|o| matches!(o, Order::Units(_)))
+            .count();
         for order in orders.drain(..) {
+            if matches!(order, Order::Units(_)) {
+                part_filled_ahead -= 1;
+            }
+            let open_orders = part_filled_ahead
+                + waiting
+                    .iter()
+                    .filter(|o| matches!(o, Order::Units(_)))
+                    .count();
             match order {
                 Order::CloseTrade(id) => {
                     let Some(k) = self.trades.iter().position(|t| t.id == id) else {
@@ -716,7 +732,9 @@ impl Broker<'_> {
                 Order::AllEquity(direction) => {
                     let direction = i64::from(direction);
                     let price = self.slipped(model, direction, open);
-                    let Some(units) = self.accept_paper_order(direction, price, last, i) else {
+                    let Some(units) =
+                        self.accept_paper_order(direction, price, last, i, open_orders as u32)
+                    else {
                         continue;
                     };
                     let rest = self.trade_units(direction * units, price, last, i, &mut left);
@@ -790,6 +808,7 @@ impl Broker<'_> {
         price: i128,
         last: i128,
         i: usize,
+        open_orders: u32,
     ) -> Option<i64> {
         let units = self.affordable(price, last);
         let opposite: i64 = self
@@ -799,11 +818,12 @@ impl Broker<'_> {
             .map(|t| t.size.abs())
             .sum();
         let opening = units - opposite;
-        let units = if opening > 0 && self.refused_by_risk(direction * opening, price, i) {
-            units.min(opposite)
-        } else {
-            units
-        };
+        let units =
+            if opening > 0 && self.refused_by_risk(direction * opening, price, i, open_orders) {
+                units.min(opposite)
+            } else {
+                units
+            };
         (units > 0).then_some(units)
     }
 
@@ -900,7 +920,8 @@ impl Broker<'_> {
         if need == 0 || i128::from(need).abs() * per_unit > self.margin_available(last) {
             return; // nothing left to open, or not enough margin after the closes
         }
-        if self.refused_by_risk(need, price, i) {
+        // backtesting.py's orders fill whole at the next open: none waits.
+        if self.refused_by_risk(need, price, i, 0) {
             return;
         }
         self.open_trade(need, price, i);
@@ -1564,6 +1585,29 @@ mod tests {
         assert_eq!(r.refused.len(), 1);
         assert_eq!(r.refused[0].check, "max_order_value");
         assert_eq!(r.open_position, Decimal::ZERO);
+    }
+
+    #[test]
+    fn paper_orders_still_filling_count_as_open_orders() {
+        // The first buy fills 25 units a bar; the second arrives while 73
+        // of them still wait for volume, so it is the second open order.
+        let bars = flat_bars(10, "10.00", 100);
+        let script = || Script(vec![(1, Action::Buy), (2, Action::Buy)]);
+        let limits = |max_open_orders| BacktestConfig {
+            risk: Some(RiskLimits {
+                max_open_orders,
+                ..RiskLimits::default()
+            }),
+            ..paper(false)
+        };
+        let r = run(&bars, &mut script(), &limits(1)).unwrap();
+        assert_eq!(r.refused.len(), 1, "{:?}", r.refused);
+        assert_eq!(
+            (r.refused[0].bar, r.refused[0].check),
+            (3, "max_open_orders")
+        );
+        let r = run(&bars, &mut script(), &limits(2)).unwrap();
+        assert!(r.refused.is_empty(), "{:?}", r.refused);
     }
 
     #[test]

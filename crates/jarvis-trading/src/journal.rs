@@ -5,17 +5,23 @@
 //!
 //! Why: a SQLite commit writes every B-tree page the order touches, seven
 //! to ten 4 KiB WAL frames of two syscalls each, 50–70 µs on a small VM;
-//! appending one record of a few KB is a few µs. Durability is the
-//! database's own (`synchronous=NORMAL`): once `write` returns the record
-//! is with the OS and survives a killed process. Each record carries its
-//! length and CRC-32, so a record cut short by a crash is never applied;
-//! such a record was never acknowledged either.
+//! writing one record of a few KB is a few µs. Once `write` returns, the
+//! record is with the OS and survives a killed process, as a SQLite commit
+//! does with `synchronous=NORMAL`. A power cut may lose the newest records
+//! (the journal is never synced, like the database's WAL), and then the
+//! next start must not apply records whose history is gone: see below.
 //!
-//! Every record ends by moving the audit head stored with the account, so
-//! the head in SQLite says which records are in: start-up applies the
-//! others, in order. Every other trading change, and every read of the
-//! trading tables, applies what is queued first (in the same transaction
-//! for a change), so nothing reads or writes around the journal.
+//! Each record carries its length and a CRC-32 over the rest of its frame,
+//! the audit head it starts from (`prev`) and the one it ends at (`seq`),
+//! and its last statement moves the head stored with the account. So the
+//! head in SQLite says which records are in. A record is applied only when
+//! it starts exactly there; one that does not (a power cut lost the
+//! database's newest commits, or the database was restored beside an old
+//! journal) stops the journal, which is set aside whole for inspection
+//! rather than applied on the wrong history. Every other trading change,
+//! and every read of the trading tables, applies what is queued first (in
+//! the same transaction for a change), so nothing reads or writes around
+//! the journal.
 //!
 //! One process owns the journal (an exclusive file lock); another process
 //! opening the same data directory reads what is applied and does not
@@ -34,7 +40,7 @@ use std::time::Duration;
 
 use jarvis_store::Database;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, ToSql};
 use serde::{Deserialize, Serialize};
 
 use crate::orders::Order;
@@ -44,6 +50,9 @@ use crate::store::{self, Ledger};
 /// from its start again, over pages the OS already holds.
 const RESTART_BYTES: u64 = 1 << 20;
 
+/// A journal that a burst grew past this is cut back when it restarts.
+const SHRINK_BYTES: u64 = 16 << 20;
+
 /// How long the applier keeps looking for records after the last one
 /// before it sleeps until woken: while it looks, appends need not wake it.
 const AWAKE_AFTER_WORK: Duration = Duration::from_millis(100);
@@ -52,8 +61,10 @@ const AWAKE_AFTER_WORK: Duration = Duration::from_millis(100);
 /// while they are picked, and appends wait for it.
 const BATCH: usize = 256;
 
-/// Bytes before a record's body: its length, CRC-32 and seq.
-const HEADER: usize = 16;
+/// Bytes before a record's body: its length (u32), CRC-32 (u32), and the
+/// audit heads it ends and starts at (i64 each), little-endian. The CRC
+/// covers everything in the frame but itself.
+const HEADER: usize = 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -62,8 +73,42 @@ pub enum JournalError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the trading journal {path} has a record that checks out but does not parse: {reason}")]
-    Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "the trading journal's record ending at audit entry {seq} starts at entry {prev}, but the database's trail ends at entry {head}"
+    )]
+    Gap { seq: i64, prev: i64, head: i64 },
+    #[error(
+        "the trading journal's record ending at audit entry {seq} could not be applied: {source}"
+    )]
+    Apply { seq: i64, source: rusqlite::Error },
+    #[error("the trading journal could not be applied: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("the trading journal is stopped ({0}); restart Jarvis")]
+    Stopped(String),
+}
+
+impl JournalError {
+    /// Whether trying again can help: a busy or full database can; a record
+    /// that does not fit the database cannot.
+    fn is_lasting(&self) -> bool {
+        let transient = |e: &rusqlite::Error| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(
+                    ErrorCode::DatabaseBusy
+                        | ErrorCode::DatabaseLocked
+                        | ErrorCode::DiskFull
+                        | ErrorCode::SystemIoFailure
+                        | ErrorCode::OutOfMemory
+                )
+            )
+        };
+        match self {
+            JournalError::Gap { .. } => true,
+            JournalError::Apply { source, .. } => !transient(source),
+            JournalError::Io { .. } | JournalError::Db(_) | JournalError::Stopped(_) => false,
+        }
+    }
 }
 
 /// A statement parameter read back from a record. Trading stores money and
@@ -89,15 +134,15 @@ impl ToSql for Param<'_> {
 /// One statement of a record: its SQL and parameters.
 type Statement<'a> = (Cow<'a, str>, Vec<Param<'a>>);
 
-/// One change's writes, framed as on disk: body length (u32), CRC-32 of
-/// the body (u32) and the audit seq the change ends at (i64), all
-/// little-endian, then the body, a JSON array of `[sql, [params…]]`.
+/// One change's writes, framed as on disk (see `HEADER`), then the body,
+/// a JSON array of `[sql, [params…]]`.
 pub(crate) struct Record {
     seq: i64,
+    prev: i64,
     frame: Vec<u8>,
     /// The orders as the change left them, for idempotent lookups by client
-    /// order id until the record is applied; not journaled (start-up
-    /// applies the records before anything can ask).
+    /// order id until the record is applied. Not journaled: records read
+    /// back at start-up are applied before the service answers anyone.
     orders: Vec<Order>,
 }
 
@@ -106,54 +151,65 @@ impl Record {
         serde_json::from_slice(&self.frame[HEADER..])
     }
 
-    fn apply(&self, conn: &Connection) -> rusqlite::Result<()> {
+    fn apply(&self, conn: &Connection) -> Result<(), JournalError> {
+        let failed = |source| JournalError::Apply {
+            seq: self.seq,
+            source,
+        };
         let statements = self
             .statements()
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            .map_err(|e| failed(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         for (sql, params) in &statements {
-            conn.prepare_cached(sql)?
-                .execute(rusqlite::params_from_iter(params))?;
+            conn.prepare_cached(sql)
+                .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
+                .map_err(failed)?;
         }
         Ok(())
     }
 }
 
+fn crc(frame: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&frame[..4]);
+    hasher.update(&frame[8..]);
+    hasher.finalize()
+}
+
 /// Reads the records at the start of `bytes`, and how many bytes they
-/// take. What follows the newest whole record is left out: a record cut
-/// short by a crash, or older records written over since.
-fn decode(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, usize), JournalError> {
-    let mut records = Vec::new();
+/// take. It stops at the first frame that is empty, cut short, fails its
+/// CRC, does not follow the record before it, or does not parse: past the
+/// newest record lie a record cut short by a crash, or older records the
+/// journal was restarted over (their heads are lower).
+fn decode(bytes: &[u8]) -> (Vec<Record>, usize) {
+    let mut records: Vec<Record> = Vec::new();
     let mut at = 0;
     while let Some(header) = bytes.get(at..at + HEADER) {
-        let word = |range: std::ops::Range<usize>| header[range].try_into().unwrap_or_default();
-        let len = u32::from_le_bytes(word(0..4)) as usize;
-        let crc = u32::from_le_bytes(word(4..8));
+        let word =
+            |from: usize| -> [u8; 8] { header[from..from + 8].try_into().unwrap_or_default() };
+        let len = u32::from_le_bytes(header[..4].try_into().unwrap_or_default()) as usize;
+        let stored_crc = u32::from_le_bytes(header[4..8].try_into().unwrap_or_default());
+        let (seq, prev) = (i64::from_le_bytes(word(8)), i64::from_le_bytes(word(16)));
         let Some(frame) = bytes.get(at..at + HEADER + len) else {
             break;
         };
-        let seq = i64::from_le_bytes(header[8..].try_into().unwrap_or_default());
-        // Past the newest record lie older ones the journal was restarted
-        // over: their seqs are lower.
-        if crc32fast::hash(&frame[HEADER..]) != crc
-            || records.last().is_some_and(|r: &Record| r.seq >= seq)
-        {
+        let follows = records.last().is_none_or(|r| prev >= r.seq);
+        if len == 0 || crc(frame) != stored_crc || seq <= prev || !follows {
             break;
         }
         let record = Record {
             seq,
+            prev,
             frame: frame.to_vec(),
             orders: Vec::new(),
         };
         if let Err(e) = record.statements() {
-            return Err(JournalError::Corrupt {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            });
+            tracing::error!(seq, error = %e, "a trading journal record checks out but does not parse; reading stops there");
+            break;
         }
         records.push(record);
         at += frame.len();
     }
-    Ok((records, at))
+    (records, at)
 }
 
 /// A change's writes, framed for the journal instead of run.
@@ -172,22 +228,22 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    /// The finished frame for the change that ends at audit entry `seq`.
-    fn finish(self, seq: i64) -> Vec<u8> {
+    /// The finished frame for the change from audit head `prev` to `seq`.
+    fn finish(self, prev: i64, seq: i64) -> Vec<u8> {
         let mut frame = self.frame.into_inner();
         frame.push(if frame.len() == HEADER { b'[' } else { b']' });
         if frame.len() == HEADER + 1 {
             frame.push(b']');
         }
-        let body = &frame[HEADER..];
-        let (len, crc) = (body.len() as u32, crc32fast::hash(body));
+        let len = (frame.len() - HEADER) as u32;
         frame[..4].copy_from_slice(&len.to_le_bytes());
+        frame[8..16].copy_from_slice(&seq.to_le_bytes());
+        frame[16..HEADER].copy_from_slice(&prev.to_le_bytes());
+        let crc = crc(&frame);
         frame[4..8].copy_from_slice(&crc.to_le_bytes());
-        frame[8..HEADER].copy_from_slice(&seq.to_le_bytes());
         frame
     }
 }
-
 fn write_json(frame: &mut Vec<u8>, value: &impl Serialize) -> rusqlite::Result<()> {
     serde_json::to_writer(frame, value)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
@@ -236,6 +292,8 @@ struct Appender {
     file: File,
     /// Where the next record goes: the end of the newest one.
     end: u64,
+    /// How far the file reaches.
+    len: u64,
     /// The newest record's seq.
     written: i64,
 }
@@ -257,9 +315,12 @@ pub(crate) struct Journal {
     db: Database,
     path: PathBuf,
     appender: Mutex<Appender>,
-    /// Records written and not yet applied, oldest first.
+    /// Records written and not yet applied, oldest first, in the order of
+    /// their seqs (appends come one at a time, under the trading state).
     queue: Mutex<VecDeque<Arc<Record>>>,
     wake: Arc<Wake>,
+    /// Why records cannot be applied: nothing more is accepted.
+    stopped: Mutex<Option<String>>,
     /// For idempotent lookups of applied orders: the writer's connection
     /// is not to be waited for while the trading state is held.
     reader: Mutex<Option<Connection>>,
@@ -269,7 +330,8 @@ pub(crate) struct Journal {
 
 impl Journal {
     /// The journal beside `db`, with the records a previous run left
-    /// queued; `None` when someone else holds it after `patience`.
+    /// queued; `None` when someone else holds it after `patience`. Call
+    /// `start` once those records are applied.
     pub(crate) fn open(
         db: &Database,
         patience: Duration,
@@ -279,34 +341,20 @@ impl Journal {
             path: path.clone(),
             source,
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
-        let deadline = std::time::Instant::now() + patience;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
-            }
-        }
+        let Some(mut file) = open_locked(&path, patience).map_err(io)? else {
+            return Ok(None);
+        };
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
-        let (records, end) = decode(&bytes, &path)?;
+        let (records, end) = decode(&bytes);
         let written = records.last().map_or(0, |r| r.seq);
-        let journal = Arc::new(Self {
+        Ok(Some(Arc::new(Self {
             db: db.clone(),
             path,
             appender: Mutex::new(Appender {
                 file,
                 end: end as u64,
+                len: bytes.len() as u64,
                 written,
             }),
             wake: Arc::new(Wake {
@@ -314,22 +362,30 @@ impl Journal {
                 ..Wake::default()
             }),
             queue: Mutex::new(records.into_iter().map(Arc::new).collect()),
+            stopped: Mutex::new(None),
             reader: Mutex::new(None),
             released: Arc::default(),
-        });
-        spawn_applier(Arc::downgrade(&journal), journal.wake.clone());
-        Ok(Some(journal))
+        })))
     }
 
-    /// Appends a change's writes as one record; once this returns the
-    /// change is committed.
+    /// Starts applying records as they are appended.
+    pub(crate) fn start(self: &Arc<Self>) {
+        spawn_applier(Arc::downgrade(self), self.wake.clone());
+    }
+
+    /// Appends a change's writes, from audit head `prev` to `seq`, as one
+    /// record; once this returns the change is committed.
     pub(crate) fn append(
         &self,
         recorder: Recorder<'_>,
+        prev: i64,
         seq: i64,
         orders: Vec<Order>,
     ) -> Result<(), JournalError> {
-        let frame = recorder.finish(seq);
+        if let Some(reason) = &*lock(&self.stopped) {
+            return Err(JournalError::Stopped(reason.clone()));
+        }
+        let frame = recorder.finish(prev, seq);
         {
             let mut appender = lock(&self.appender);
             // A failed write leaves `end` where it was: the next record goes
@@ -339,11 +395,20 @@ impl Journal {
                 .write_all_at(&frame, appender.end)
                 .map_err(|e| self.io(e))?;
             appender.end += frame.len() as u64;
+            appender.len = appender.len.max(appender.end);
             appender.written = seq;
         }
-        let record = Record { seq, frame, orders };
-        lock(&self.queue).push_back(Arc::new(record));
-        self.wake.queued.fetch_add(1, Ordering::SeqCst);
+        let record = Record {
+            seq,
+            prev,
+            frame,
+            orders,
+        };
+        {
+            let mut queue = lock(&self.queue);
+            queue.push_back(Arc::new(record));
+            self.wake.queued.fetch_add(1, Ordering::SeqCst);
+        }
         if self.wake.sleeping.load(Ordering::SeqCst) {
             let _closed = lock(&self.wake.closed);
             self.wake.signal.notify_one();
@@ -354,26 +419,54 @@ impl Journal {
     /// Runs the queued records not yet in the database, inside the
     /// caller's transaction; the newest seq run, for `forget` once the
     /// transaction commits.
-    pub(crate) fn apply_queued(&self, conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    pub(crate) fn apply_queued(&self, conn: &Connection) -> Result<Option<i64>, JournalError> {
         self.apply_oldest(conn, usize::MAX)
     }
 
-    /// `apply_queued` for at most `limit` records.
-    fn apply_oldest(&self, conn: &Connection, limit: usize) -> rusqlite::Result<Option<i64>> {
+    /// `apply_queued` for at most `limit` records. A record already in the
+    /// database is skipped; one that does not start where the database's
+    /// trail ends is refused.
+    fn apply_oldest(&self, conn: &Connection, limit: usize) -> Result<Option<i64>, JournalError> {
         let records: Vec<Arc<Record>> = lock(&self.queue).iter().take(limit).cloned().collect();
         let Some(newest) = records.last().map(|r| r.seq) else {
             return Ok(None);
         };
-        let applied: i64 = conn
-            .query_row(
-                "SELECT audit_seq FROM trading_account WHERE id = 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0);
-        for record in records.iter().filter(|r| r.seq > applied) {
+        if let Some(reason) = &*lock(&self.stopped) {
+            return Err(JournalError::Stopped(reason.clone()));
+        }
+        let stored_head = |conn: &Connection| -> rusqlite::Result<i64> {
+            Ok(conn
+                .query_row(
+                    "SELECT audit_seq FROM trading_account WHERE id = 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0))
+        };
+        let mut head = stored_head(conn)?;
+        for record in &records {
+            if record.seq <= head {
+                continue; // applied before a crash, or by another change
+            }
+            if record.prev != head {
+                return Err(JournalError::Gap {
+                    seq: record.seq,
+                    prev: record.prev,
+                    head,
+                });
+            }
             record.apply(conn)?;
+            head = record.seq;
+        }
+        // Each record's last statement moves the stored head.
+        let moved = stored_head(conn)?;
+        if moved != head {
+            return Err(JournalError::Gap {
+                seq: head,
+                prev: head,
+                head: moved,
+            });
         }
         Ok(Some(newest))
     }
@@ -381,21 +474,25 @@ impl Journal {
     /// Drops records up to `seq` from the queue once their transaction has
     /// committed; a journal wholly applied and grown large starts over.
     pub(crate) fn forget(&self, seq: i64) {
-        let mut queue = lock(&self.queue);
-        while queue.front().is_some_and(|r| r.seq <= seq) {
-            queue.pop_front();
-            self.wake.queued.fetch_sub(1, Ordering::SeqCst);
-        }
-        let empty = queue.is_empty();
-        drop(queue);
+        let empty = {
+            let mut queue = lock(&self.queue);
+            while queue.front().is_some_and(|r| r.seq <= seq) {
+                queue.pop_front();
+                self.wake.queued.fetch_sub(1, Ordering::SeqCst);
+            }
+            queue.is_empty()
+        };
         let mut appender = lock(&self.appender);
         if empty && appender.written <= seq && appender.end > RESTART_BYTES {
             appender.end = 0;
+            if appender.len > SHRINK_BYTES && appender.file.set_len(0).is_ok() {
+                appender.len = 0;
+            }
         }
     }
 
     /// Applies and commits everything queued now, a batch per transaction.
-    pub(crate) fn apply_all(&self, conn: &mut Connection) -> rusqlite::Result<()> {
+    pub(crate) fn apply_all(&self, conn: &mut Connection) -> Result<(), JournalError> {
         let Some(target) = lock(&self.queue).back().map(|r| r.seq) else {
             return Ok(());
         };
@@ -409,7 +506,7 @@ impl Journal {
 
     /// Applies and commits the oldest records queued; the newest seq among
     /// them.
-    fn apply_batch(&self, conn: &mut Connection) -> rusqlite::Result<Option<i64>> {
+    fn apply_batch(&self, conn: &mut Connection) -> Result<Option<i64>, JournalError> {
         let tx = conn.transaction()?;
         let newest = self.apply_oldest(&tx, BATCH)?;
         tx.commit()?;
@@ -417,6 +514,51 @@ impl Journal {
             self.forget(seq);
         }
         Ok(newest)
+    }
+
+    /// Start-up: applies what a previous run left. Records that cannot be
+    /// applied to this database (a `Gap`, or statements it refuses) are set
+    /// aside in a file of their own, and the journal starts empty; what a
+    /// busy or full database refuses stays, for the next try.
+    pub(crate) fn recover(&self, conn: &mut Connection) -> Result<(), JournalError> {
+        match self.apply_all(conn) {
+            Err(e) if e.is_lasting() => self.set_aside(&e),
+            other => other,
+        }
+    }
+
+    /// Stops the journal for good when the applier meets a record it can
+    /// never apply: orders are refused from then on, rather than
+    /// acknowledged and left unapplied. The next start sets it aside.
+    pub(crate) fn stop(&self, error: &JournalError) {
+        tracing::error!(error = %error, path = %self.path.display(), "trading journal stopped: no paper order is accepted until Jarvis restarts");
+        *lock(&self.stopped) = Some(error.to_string());
+    }
+
+    fn set_aside(&self, error: &JournalError) -> Result<(), JournalError> {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let mut aside = self.path.clone().into_os_string();
+        aside.push(format!(".unapplied-{stamp}"));
+        let mut appender = lock(&self.appender);
+        std::fs::rename(&self.path, &aside).map_err(|e| self.io(e))?;
+        let file = open_locked(&self.path, Duration::ZERO)
+            .map_err(|e| self.io(e))?
+            .ok_or_else(|| self.io(std::io::Error::other("the new journal is locked")))?;
+        *appender = Appender {
+            file,
+            end: 0,
+            len: 0,
+            written: 0,
+        };
+        let mut queue = lock(&self.queue);
+        self.wake.queued.fetch_sub(queue.len(), Ordering::SeqCst);
+        queue.clear();
+        tracing::error!(
+            error = %error,
+            aside = %Path::new(&aside).display(),
+            "trading journal records do not fit this database; they were set aside, not applied: orders they hold are missing"
+        );
+        Ok(())
     }
 
     fn order_by_client_id(&self, client_order_id: &str) -> rusqlite::Result<Option<Order>> {
@@ -454,6 +596,16 @@ impl Journal {
             source,
         }
     }
+
+    /// `apply_all` on a connection of its own: a drop may happen while the
+    /// database's shared connection is held (by whoever held the last
+    /// clone), and waiting for it there would never end.
+    fn apply_on_own_connection(&self) -> Result<(), JournalError> {
+        let mut conn = Connection::open(self.db.path())?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+        self.apply_all(&mut conn)
+    }
 }
 
 impl Drop for Journal {
@@ -478,14 +630,25 @@ impl Drop for Journal {
     }
 }
 
-impl Journal {
-    /// `apply_all` on a connection of its own: a drop may happen while the
-    /// database's shared connection is held (by whoever held the last
-    /// clone), and waiting for it there would never end.
-    fn apply_on_own_connection(&self) -> rusqlite::Result<()> {
-        let mut conn = Connection::open(self.db.path())?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        self.apply_all(&mut conn)
+/// Opens `path` for reading and writing, creating it, and locks it; `None`
+/// when someone else holds the lock after `patience`.
+fn open_locked(path: &Path, patience: Duration) -> std::io::Result<Option<File>> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
     }
 }
 
@@ -500,12 +663,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Applies records as they are appended, until the journal is dropped.
+/// Applies records as they are appended, until the journal is dropped or
+/// stopped. A busy database is tried again, less and less often.
 fn spawn_applier(journal: Weak<Journal>, wake: Arc<Wake>) {
     let spawned = std::thread::Builder::new()
         .name("trading-journal".into())
         .spawn(move || {
             let mut last_work = std::time::Instant::now();
+            let mut backoff = Duration::from_millis(50);
             loop {
                 if wake.queued.load(Ordering::SeqCst) == 0 {
                     if last_work.elapsed() < AWAKE_AFTER_WORK {
@@ -526,9 +691,18 @@ fn spawn_applier(journal: Weak<Journal>, wake: Arc<Wake>) {
                 let Some(journal) = journal.upgrade() else {
                     return;
                 };
-                if let Err(e) = journal.db.call_blocking(|conn| journal.apply_batch(conn)) {
-                    tracing::warn!(error = %e, "trading journal not applied yet; trying again");
-                    std::thread::sleep(Duration::from_millis(100));
+                match journal.db.call_blocking(|conn| journal.apply_batch(conn)) {
+                    Ok(_) => backoff = Duration::from_millis(50),
+                    Err(e) if e.is_lasting() => {
+                        journal.stop(&e);
+                        return;
+                    }
+                    Err(JournalError::Stopped(_)) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?backoff, "trading journal not applied yet");
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
                 }
                 last_work = std::time::Instant::now();
             }
@@ -550,7 +724,8 @@ mod tests {
         (db, journal)
     }
 
-    fn frame(journal: &Journal, seq: i64, text: &str) -> Vec<u8> {
+    /// A record from head `prev` to `seq` that inserts `text` into `t`.
+    fn frame(journal: &Journal, prev: i64, seq: i64, text: &str) -> Vec<u8> {
         let recorder = Recorder::new(journal);
         recorder
             .execute(
@@ -558,7 +733,12 @@ mod tests {
                 params![seq, text, None::<String>],
             )
             .unwrap();
-        recorder.finish(seq)
+        recorder.finish(prev, seq)
+    }
+
+    fn seqs(bytes: &[u8]) -> (Vec<i64>, usize) {
+        let (records, end) = decode(bytes);
+        (records.iter().map(|r| r.seq).collect(), end)
     }
 
     #[test]
@@ -566,10 +746,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_db, journal) = journal(dir.path());
         let text = "quotes \" and \\ and\nlines, 10 µs";
-        let bytes = frame(&journal, 7, text);
-        let (records, end) = decode(&bytes, dir.path()).unwrap();
+        let bytes = frame(&journal, 3, 7, text);
+        let (records, end) = decode(&bytes);
         assert_eq!((records.len(), end), (1, bytes.len()));
-        assert_eq!(records[0].seq, 7);
+        assert_eq!((records[0].prev, records[0].seq), (3, 7));
 
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (n INTEGER, s TEXT, x TEXT)")
@@ -598,32 +778,89 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_db, journal) = journal(dir.path());
         let (a, b, c) = (
-            frame(&journal, 1, "a"),
-            frame(&journal, 2, "b"),
-            frame(&journal, 3, "c"),
+            frame(&journal, 0, 4, "a"),
+            frame(&journal, 4, 8, "b"),
+            // Entries 9 and 10 were a change made straight in SQLite.
+            frame(&journal, 10, 14, "c"),
         );
-        let seqs = |bytes: &[u8]| -> (Vec<i64>, usize) {
-            let (records, end) = decode(bytes, dir.path()).unwrap();
-            (records.iter().map(|r| r.seq).collect(), end)
-        };
         let all = [a.clone(), b.clone(), c.clone()].concat();
-        assert_eq!(seqs(&all), (vec![1, 2, 3], all.len()));
+        assert_eq!(seqs(&all), (vec![4, 8, 14], all.len()));
 
-        // A changed byte in the second record's body.
+        // A changed byte in the second record's body, or in its header.
         let mut flipped = all.clone();
         flipped[a.len() + HEADER + 3] ^= 1;
-        assert_eq!(seqs(&flipped), (vec![1], a.len()));
+        assert_eq!(seqs(&flipped), (vec![4], a.len()));
+        let mut flipped = all.clone();
+        flipped[a.len() + 9] ^= 1;
+        assert_eq!(seqs(&flipped), (vec![4], a.len()));
 
         // The last record cut short.
-        assert_eq!(seqs(&all[..all.len() - 1]), (vec![1, 2], a.len() + b.len()));
+        assert_eq!(seqs(&all[..all.len() - 1]), (vec![4, 8], a.len() + b.len()));
+
+        // Zeros where a record would start (a file extended, never written).
+        let zeros = [a.clone(), vec![0; 64]].concat();
+        assert_eq!(seqs(&zeros), (vec![4], a.len()));
+        assert_eq!(seqs(&[0; 64]), (vec![], 0));
 
         // Written over from the start: a newer record, then what is left of
         // the older ones.
-        let newer = frame(&journal, 9, "a longer record than the ones it overwrote");
+        let newer = frame(
+            &journal,
+            20,
+            24,
+            "a longer record than the ones it overwrote",
+        );
         let mut restarted = all.clone();
         restarted[..newer.len()].copy_from_slice(&newer);
-        assert_eq!(seqs(&restarted), (vec![9], newer.len()));
-        let exact = [frame(&journal, 9, "z"), b, c].concat();
-        assert_eq!(seqs(&exact).0, vec![9]);
+        assert_eq!(seqs(&restarted), (vec![24], newer.len()));
+        let exact = [frame(&journal, 20, 24, "z"), b, c].concat();
+        assert_eq!(seqs(&exact).0, vec![24]);
+    }
+
+    #[test]
+    fn a_record_that_does_not_start_where_the_database_ends_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, journal) = journal(dir.path());
+        db.call_blocking(|conn| {
+            conn.execute_batch(
+                "CREATE TABLE t (n INTEGER, s TEXT, x TEXT);
+                 INSERT INTO trading_account (id, starting_cash, cash, fees, limits, day, day_start_equity, audit_seq)
+                 VALUES (1, '0', '0', '0', '{}', '2026-01-01', '0', 10);",
+            )
+        })
+        .unwrap();
+        // Entries 11 and 12 were lost with the database's newest commits.
+        let record = Arc::new(decode(&frame(&journal, 12, 16, "x")).0.remove(0));
+        lock(&journal.queue).push_back(record);
+        journal.wake.queued.fetch_add(1, Ordering::SeqCst);
+        let err = db
+            .call_blocking(|conn| journal.apply_all(conn))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::Gap {
+                    seq: 16,
+                    prev: 12,
+                    head: 10
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.is_lasting());
+
+        // At start-up such records are set aside, whole, not applied.
+        db.call_blocking(|conn| journal.recover(conn)).unwrap();
+        assert_eq!(journal.wake.queued.load(Ordering::SeqCst), 0);
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".unapplied-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        let count: i64 = db
+            .call_blocking(|conn| conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(count, 0);
     }
 }

@@ -6,12 +6,13 @@
 //! State lives in memory for fast checks and in SQLite as the truth. A
 //! paper order is committed by one journal append and applied to SQLite
 //! just after (see `journal`); every other change is a SQLite transaction
-//! that applies the journal first. A failed write reloads the state from
-//! what is committed, and a kill -9 at any moment leaves SQLite and the
-//! journal at the last commit.
+//! that applies the journal first. A change that fails half-way leaves the
+//! state marked stale, and it is reloaded from what is committed before it
+//! is used again; a kill -9 at any moment leaves SQLite and the journal at
+//! the last commit.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
@@ -201,14 +202,14 @@ impl State {
 }
 
 /// How long an open waits for this process's previous service on the same
-/// database to let go of its journal (its last clone is being dropped).
-const CLOSING_PATIENCE: Duration = Duration::from_secs(5);
+/// database to let go of its journal (its last clone is being dropped, and
+/// the drop applies what is left, waiting up to 5 s for a busy database).
+const CLOSING_PATIENCE: Duration = Duration::from_secs(10);
 
 /// The journal and state of each database with a service open in this
 /// process: a second service on it shares them, since two states would
 /// drift apart and a journal has one writer.
-type Registry = Vec<Registration>;
-static REGISTRY: Mutex<Registry> = Mutex::new(Vec::new());
+static REGISTRY: Mutex<Vec<Registration>> = Mutex::new(Vec::new());
 
 struct Registration {
     database: PathBuf,
@@ -217,39 +218,44 @@ struct Registration {
     /// The journal's drop has let go of its file.
     released: Arc<std::sync::atomic::AtomicBool>,
 }
-enum Registered {
-    Live(Arc<Journal>, Arc<Mutex<State>>),
-    /// Its last service is being dropped.
-    Closing,
-    None,
-}
 
-fn registry_key(db: &Database) -> PathBuf {
-    std::fs::canonicalize(db.path()).unwrap_or_else(|_| db.path().to_owned())
-}
+type Shared = (Option<Arc<Journal>>, Arc<Mutex<State>>);
 
-fn registered(key: &Path) -> Registered {
+/// The journal and state for `db`: this process's, when a service has it
+/// open, or else opened, recovered and loaded now. The registry stays
+/// locked throughout, so two opens at once end with one of each.
+fn open_shared(db: &Database) -> Result<Shared, TradingError> {
+    let key = std::fs::canonicalize(db.path()).unwrap_or_else(|_| db.path().to_owned());
     let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     registry.retain(|r| !r.released.load(std::sync::atomic::Ordering::SeqCst));
-    let Some(index) = registry.iter().position(|r| r.database == key) else {
-        return Registered::None;
-    };
-    let entry = &registry[index];
-    match (entry.journal.upgrade(), entry.state.upgrade()) {
-        (Some(journal), Some(state)) => Registered::Live(journal, state),
-        _ => Registered::Closing,
+    let mut patience = Duration::ZERO;
+    if let Some(entry) = registry.iter().find(|r| r.database == key) {
+        if let (Some(journal), Some(state)) = (entry.journal.upgrade(), entry.state.upgrade()) {
+            return Ok((Some(journal), state));
+        }
+        // Its last service is being dropped: the journal's file lock goes
+        // once the drop has applied what is left.
+        patience = CLOSING_PATIENCE;
     }
-}
-
-fn register(key: PathBuf, journal: &Arc<Journal>, state: &Arc<Mutex<State>>) {
-    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    registry.retain(|r| r.database != key);
-    registry.push(Registration {
-        database: key,
-        journal: Arc::downgrade(journal),
-        state: Arc::downgrade(state),
-        released: journal.released(),
-    });
+    let journal = Journal::open(db, patience)?;
+    let state = db.call_blocking(|conn| {
+        if let Some(journal) = &journal {
+            journal.recover(conn)?;
+        }
+        load_state(conn, journal.as_deref())
+    })?;
+    let state = Arc::new(Mutex::new(state));
+    if let Some(journal) = &journal {
+        journal.start();
+        registry.retain(|r| r.database != key);
+        registry.push(Registration {
+            database: key,
+            journal: Arc::downgrade(journal),
+            state: Arc::downgrade(&state),
+            released: journal.released(),
+        });
+    }
+    Ok((journal, state))
 }
 
 /// What a change produced, to announce once it is committed.
@@ -287,57 +293,22 @@ impl TradingService {
     /// first. Services opened on one database in one process share their
     /// state and journal.
     pub async fn open(db: Database, bus: EventBus) -> Result<Self, TradingError> {
-        let key = registry_key(&db);
-        let patience = match registered(&key) {
-            Registered::Live(journal, state) => {
-                return Ok(Self::with_state(db, Some(journal), bus, state));
-            }
-            Registered::Closing => CLOSING_PATIENCE,
-            Registered::None => Duration::ZERO,
-        };
-        let journal = {
-            let db = db.clone();
-            tokio::task::spawn_blocking(move || Journal::open(&db, patience))
-                .await
-                .map_err(|e| {
-                    TradingError::Journal(JournalError::Io {
-                        path: journal_path(&key),
-                        source: std::io::Error::other(e),
-                    })
-                })??
-        };
-        let for_load = journal.clone();
-        let state = db
-            .call(move |conn| load_state(conn, for_load.as_deref()))
-            .await?;
-        Ok(Self::registered_with(db, journal, bus, state))
+        let opening = db.clone();
+        let (journal, state) = tokio::task::spawn_blocking(move || open_shared(&opening))
+            .await
+            .map_err(|e| {
+                TradingError::Journal(JournalError::Io {
+                    path: journal_path(db.path()),
+                    source: std::io::Error::other(e),
+                })
+            })??;
+        Ok(Self::with_state(db, journal, bus, state))
     }
 
     /// [`TradingService::open`] for start-up code that is not async.
     pub fn open_blocking(db: Database, bus: EventBus) -> Result<Self, TradingError> {
-        let patience = match registered(&registry_key(&db)) {
-            Registered::Live(journal, state) => {
-                return Ok(Self::with_state(db, Some(journal), bus, state));
-            }
-            Registered::Closing => CLOSING_PATIENCE,
-            Registered::None => Duration::ZERO,
-        };
-        let journal = Journal::open(&db, patience)?;
-        let state = db.call_blocking(|conn| load_state(conn, journal.as_deref()))?;
-        Ok(Self::registered_with(db, journal, bus, state))
-    }
-
-    fn registered_with(
-        db: Database,
-        journal: Option<Arc<Journal>>,
-        bus: EventBus,
-        state: State,
-    ) -> Self {
-        let state = Arc::new(Mutex::new(state));
-        if let Some(journal) = &journal {
-            register(registry_key(&db), journal, &state);
-        }
-        Self::with_state(db, journal, bus, state)
+        let (journal, state) = open_shared(&db)?;
+        Ok(Self::with_state(db, journal, bus, state))
     }
 
     fn with_state(
@@ -404,8 +375,8 @@ impl TradingService {
         })
     }
 
-    /// Runs `change` on a copy of the state inside one transaction; the copy
-    /// replaces the state only after the commit.
+    /// Runs `change` on the state inside one transaction (see
+    /// `in_transaction`).
     async fn transact<T: Send + 'static>(
         &self,
         change: impl FnOnce(&Connection, &mut State, &PaperModel) -> Result<(T, Outcome), TradingError>
@@ -457,9 +428,11 @@ impl TradingService {
         request: OrderRequest,
         source: OrderSource,
     ) -> Result<Order, TradingError> {
+        // Nothing reaches a broker from a process that does not trade here.
+        self.owner()?;
         let live = match self.venue() {
             Some(venue) => Some(self.live_context(venue, &request).await),
-            None => return self.place_paper(request, source),
+            None => return self.place_paper_async(request, source).await,
         };
         let venue = live.as_ref().map(|l| l.venue.clone());
         let (order, created) = self
@@ -619,7 +592,8 @@ impl TradingService {
     /// commit and send) are sent now — found by client order id, so never
     /// twice. Runs at start-up and then periodically.
     pub async fn sync_live(&self) -> Result<(), TradingError> {
-        let Some(venue) = self.venue() else {
+        // The process that trades here syncs; another one only reads.
+        let (Some(venue), Some(_)) = (self.venue(), &self.journal) else {
             return Ok(());
         };
         let before = venue.snapshot();
@@ -680,6 +654,7 @@ impl TradingService {
     }
 
     pub async fn cancel_order(&self, id: String) -> Result<Order, TradingError> {
+        self.owner()?;
         let live_order = {
             let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             state
@@ -766,6 +741,7 @@ impl TradingService {
     /// Cancels every open order; returns how many. Orders at a real broker
     /// are cancelled there; the first failure is returned after trying all.
     pub async fn cancel_all(&self) -> Result<usize, TradingError> {
+        self.owner()?;
         let paper = self
             .transact(|conn, state, _| {
                 let mut outcome = Outcome::default();
@@ -919,7 +895,7 @@ impl TradingService {
         if let Some(venue) = self.venue() {
             return self.live_account(&venue).await;
         }
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let state = self.fresh_state().await?;
         let totals = state.portfolio.account(|s| state.price_of(s));
         Ok(Account {
             starting_cash: totals.starting_cash,
@@ -1002,7 +978,7 @@ impl TradingService {
             let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             return Ok(live_positions(&snapshot, &ledger, |s| state.price_of(s)));
         }
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let state = self.fresh_state().await?;
         Ok(state.portfolio.positions(|s| state.price_of(s)))
     }
 
@@ -1052,7 +1028,7 @@ impl TradingService {
         request: OrderRequest,
         source: OrderSource,
     ) -> Result<Order, TradingError> {
-        let journal = self.journal.as_ref().ok_or(TradingError::Elsewhere)?;
+        let journal = self.owner()?;
         let lock_state = || self.state.lock().unwrap_or_else(|p| p.into_inner());
         if lock_state().stale {
             // The database first, then the state: the order every change
@@ -1065,9 +1041,50 @@ impl TradingService {
                 }
             })?;
         }
-        let mut guard = lock_state();
+        self.place_paper_locked(lock_state(), journal, request, source)
+    }
+
+    /// `place_paper` from async code: on the caller's thread when the state
+    /// is free and fresh (microseconds), else on a blocking thread, which
+    /// may wait for a change in progress or reload the state.
+    async fn place_paper_async(
+        &self,
+        request: OrderRequest,
+        source: OrderSource,
+    ) -> Result<Order, TradingError> {
+        let journal = self.owner()?;
+        let free = match self.state.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        if let Some(guard) = free.filter(|g| !g.stale) {
+            return self.place_paper_locked(guard, journal, request, source);
+        }
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.place_paper(request, source))
+            .await
+            .map_err(|e| {
+                TradingError::Journal(JournalError::Io {
+                    path: journal_path(self.db.path()),
+                    source: std::io::Error::other(e),
+                })
+            })?
+    }
+
+    fn place_paper_locked(
+        &self,
+        mut guard: std::sync::MutexGuard<'_, State>,
+        journal: &Journal,
+        request: OrderRequest,
+        source: OrderSource,
+    ) -> Result<Order, TradingError> {
         let state = &mut *guard;
         let head_before = state.head.0;
+        // Changed in place, and stale until the record is written: an error
+        // or a panic half-way leaves it to be reloaded from what is
+        // committed before anyone uses it.
+        state.stale = true;
         let recorder = Recorder::new(journal);
         let mut outcome = Outcome::default();
         let placed = place(
@@ -1083,20 +1100,40 @@ impl TradingService {
         .and_then(|placed| {
             if state.head.0 != head_before {
                 audit::save_head(&recorder, &state.head)?;
-                journal.append(recorder, state.head.0, outcome.orders.clone())?;
+                journal.append(recorder, head_before, state.head.0, outcome.orders.clone())?;
             }
             Ok(placed)
-        });
-        let placed = match placed {
-            Ok(placed) => placed,
-            Err(e) => {
-                state.stale = true;
-                return Err(e);
-            }
-        };
+        })?;
+        state.stale = false;
         drop(guard);
         self.announce(&outcome);
         placed
+    }
+
+    /// The journal, when this process trades on the database.
+    fn owner(&self) -> Result<&Arc<Journal>, TradingError> {
+        self.journal.as_ref().ok_or(TradingError::Elsewhere)
+    }
+
+    /// The in-memory state, reloaded first when it may be behind what is
+    /// committed: a change failed half-way, or another process trades.
+    async fn fresh_state(&self) -> Result<State, TradingError> {
+        let behind =
+            self.journal.is_none() || self.state.lock().unwrap_or_else(|p| p.into_inner()).stale;
+        if behind {
+            let state = self.state.clone();
+            let journal = self.journal.clone();
+            self.db
+                .call(move |conn| {
+                    let fresh = load_state(conn, journal.as_deref())?;
+                    let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+                    let quotes = std::mem::take(&mut state.quotes);
+                    *state = State { quotes, ..fresh };
+                    Ok::<_, TradingError>(())
+                })
+                .await?;
+        }
+        Ok(self.state.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
 
     /// The paper pipeline without the async hop, for the benchmark.
@@ -1815,4 +1852,54 @@ fn cancel_all(
         n += 1;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orders::Side;
+
+    fn buy(qty: &str) -> OrderRequest {
+        OrderRequest {
+            symbol: "AAPL".into(),
+            side: Side::Buy,
+            qty: qty.parse().unwrap(),
+            order_type: OrderType::Market,
+            limit_price: None,
+            client_order_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_order_the_journal_refuses_leaves_no_trace_in_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("jarvis.db")).unwrap();
+        let trading = TradingService::open(db, EventBus::new()).await.unwrap();
+        let quote = Quote {
+            price: "100".parse().unwrap(),
+            volume: None,
+            time: Utc::now(),
+        };
+        trading.on_quote("AAPL".into(), quote).await.unwrap();
+        trading
+            .place_order(buy("1"), OrderSource::Api)
+            .await
+            .unwrap();
+        trading.orders(1).await.unwrap(); // in SQLite
+        let before = trading.account().await.unwrap();
+
+        // The journal stops (a record it could never apply): the next order
+        // is refused, and the state it had already changed is reloaded.
+        let journal = trading.journal.clone().unwrap();
+        journal.stop(&JournalError::Stopped("a test".into()));
+        let err = trading
+            .place_order(buy("5"), OrderSource::Api)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("restart Jarvis"), "{err}");
+        let after = trading.account().await.unwrap();
+        assert_eq!((after.cash, after.fees), (before.cash, before.fees));
+        let positions = trading.positions().await.unwrap();
+        assert_eq!(positions[0].qty, Decimal::ONE);
+    }
 }

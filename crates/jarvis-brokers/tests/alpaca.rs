@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{TimeZone, Utc};
+use common::alpaca_wire::{NewOrder, alpaca_error, order_json};
 use common::dec;
 use jarvis_brokers::{AlpacaBroker, Timeouts};
 use jarvis_trading::broker::{
@@ -22,7 +23,6 @@ use jarvis_trading::broker::{
 use jarvis_trading::orders::{OrderState, OrderType, Side};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 const KEY_ID: &str = "PKTESTKEY0000000001";
@@ -57,25 +57,6 @@ impl Sim {
     }
 }
 
-/// The body of `POST /v2/orders`, typed as the docs give it: quantities and
-/// prices are strings, and nothing else may appear.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewOrder {
-    symbol: String,
-    qty: String,
-    side: String,
-    #[serde(rename = "type")]
-    order_type: String,
-    time_in_force: String,
-    limit_price: Option<String>,
-    client_order_id: String,
-}
-
-fn alpaca_error(status: StatusCode, code: u64, message: &str) -> Response {
-    (status, Json(json!({ "code": code, "message": message }))).into_response()
-}
-
 fn authorised(headers: &HeaderMap) -> Option<Response> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if get("APCA-API-KEY-ID") == Some(KEY_ID) && get("APCA-API-SECRET-KEY") == Some(SECRET) {
@@ -87,43 +68,6 @@ fn authorised(headers: &HeaderMap) -> Option<Response> {
             "request is not authorized",
         ))
     }
-}
-
-fn order_json(id: &str, new: &NewOrder, status: &str, filled: &str, avg: Option<&str>) -> Value {
-    json!({
-        "id": id,
-        "client_order_id": new.client_order_id,
-        "created_at": "2024-01-02T14:30:00.123456Z",
-        "updated_at": "2024-01-02T14:30:00.123456Z",
-        "submitted_at": "2024-01-02T14:30:00.120000Z",
-        "filled_at": if status == "filled" { json!("2024-01-02T14:30:00.200000Z") } else { Value::Null },
-        "expired_at": null,
-        "canceled_at": null,
-        "failed_at": null,
-        "replaced_at": null,
-        "replaced_by": null,
-        "replaces": null,
-        "asset_id": "b0b6dd9d-8b9b-48a9-ba46-b9d54906e415",
-        "symbol": new.symbol,
-        "asset_class": "us_equity",
-        "notional": null,
-        "qty": new.qty,
-        "filled_qty": filled,
-        "filled_avg_price": avg,
-        "order_class": "",
-        "order_type": new.order_type,
-        "type": new.order_type,
-        "side": new.side,
-        "time_in_force": new.time_in_force,
-        "limit_price": new.limit_price,
-        "stop_price": null,
-        "status": status,
-        "extended_hours": false,
-        "legs": null,
-        "trail_percent": null,
-        "trail_price": null,
-        "hwm": null
-    })
 }
 
 async fn post_order(

@@ -4,12 +4,15 @@
 //! keychain; orders go through validation, risk and the audit chain here,
 //! execution and settlement there.
 
+#[path = "../../jarvis-brokers/tests/common/alpaca_wire.rs"]
+mod alpaca_wire;
 mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use alpaca_wire::{NewOrder, alpaca_error, order_json};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -57,27 +60,10 @@ impl Alpaca {
     }
 }
 
-fn error(status: StatusCode, code: u64, message: &str) -> Response {
-    (status, Json(json!({"code": code, "message": message}))).into_response()
-}
-
 fn refused(headers: &HeaderMap) -> Option<Response> {
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     (get("APCA-API-KEY-ID") != Some(KEY_ID) || get("APCA-API-SECRET-KEY") != Some(SECRET))
-        .then(|| error(StatusCode::FORBIDDEN, 40310000, "forbidden"))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewOrder {
-    symbol: String,
-    qty: String,
-    side: String,
-    #[serde(rename = "type")]
-    order_type: String,
-    time_in_force: String,
-    limit_price: Option<String>,
-    client_order_id: String,
+        .then(|| alpaca_error(StatusCode::FORBIDDEN, 40310000, "forbidden"))
 }
 
 async fn post_order(
@@ -90,14 +76,14 @@ async fn post_order(
     }
     sim.posts.fetch_add(1, Ordering::SeqCst);
     if sim.fail_posts.load(Ordering::SeqCst) {
-        return error(
+        return alpaca_error(
             StatusCode::SERVICE_UNAVAILABLE,
             50300000,
             "service unavailable",
         );
     }
     if sim.orders_for(&new.client_order_id) > 0 {
-        return error(
+        return alpaca_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             40010001,
             "client_order_id must be unique",
@@ -105,22 +91,11 @@ async fn post_order(
     }
     let fills_now = new.order_type == "market" && !sim.hold_orders.load(Ordering::SeqCst);
     let n = sim.orders.lock().unwrap().len();
-    let order = json!({
-        "id": format!("61e69015-8549-4bfd-b9c3-01e75843f4{n:02}"),
-        "client_order_id": new.client_order_id,
-        "created_at": "2026-11-25T15:30:00.123456Z",
-        "symbol": new.symbol,
-        "asset_class": "us_equity",
-        "qty": new.qty,
-        "filled_qty": if fills_now { new.qty.clone() } else { "0".into() },
-        "filled_avg_price": if fills_now { json!(PRICE) } else { Value::Null },
-        "order_type": new.order_type,
-        "type": new.order_type,
-        "side": new.side,
-        "time_in_force": new.time_in_force,
-        "limit_price": new.limit_price,
-        "status": if fills_now { "filled" } else { "new" },
-    });
+    let id = format!("61e69015-8549-4bfd-b9c3-01e75843f4{n:02}");
+    let order = match fills_now {
+        true => order_json(&id, &new, "filled", &new.qty, Some(PRICE)),
+        false => order_json(&id, &new, "new", "0", None),
+    };
     sim.orders.lock().unwrap().push(order.clone());
     Json(order).into_response()
 }
@@ -144,7 +119,7 @@ async fn by_client_order_id(
         .find(|o| o["client_order_id"] == q.client_order_id)
     {
         Some(o) => Json(o.clone()).into_response(),
-        None => error(StatusCode::NOT_FOUND, 40410000, "order not found"),
+        None => alpaca_error(StatusCode::NOT_FOUND, 40410000, "order not found"),
     }
 }
 
@@ -163,12 +138,12 @@ async fn cancel(
             o["status"] = json!("canceled");
             StatusCode::NO_CONTENT.into_response()
         }
-        Some(_) => error(
+        Some(_) => alpaca_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             42210000,
             "order is not cancelable",
         ),
-        None => error(StatusCode::NOT_FOUND, 40410000, "order not found"),
+        None => alpaca_error(StatusCode::NOT_FOUND, 40410000, "order not found"),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Loopback servers shared by the adapter tests.
 #![allow(dead_code)] // Each test file uses its own subset.
 
+pub mod alpaca_wire;
+
 use std::time::Duration;
 
 use axum::Router;

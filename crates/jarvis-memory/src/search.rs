@@ -118,24 +118,45 @@ pub(crate) fn recall(
     exclude_conversation: &str,
     budget_chars: usize,
 ) -> rusqlite::Result<Vec<Recalled>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.id, m.conversation_id, c.title, m.content
-         FROM messages m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.rowid = ?1 AND m.conversation_id != ?2 AND m.status != 'failed'",
-    )?;
+    let mut stmt = conn.prepare_cached(recalled_message_sql!("m.rowid"))?;
     let candidates = found.iter().map(|f| {
-        stmt.query_row((f.rowid, exclude_conversation), |row| {
-            Ok(Recalled {
-                kind: RecallKind::Message,
-                message_id: row.get(0)?,
-                conversation_id: row.get(1)?,
-                conversation_title: row.get(2)?,
-                excerpt: row.get(3)?,
-            })
-        })
+        stmt.query_row(
+            (f.rowid, exclude_conversation),
+            recalled_message(RecallKind::Message),
+        )
         .optional()
     });
     within_budget(candidates, budget_chars, RECALL_LIMIT as usize)
+}
+
+/// The query for one message to recall, found by `$key = ?1`: not from
+/// conversation ?2, not failed; its row read by `recalled_message`.
+macro_rules! recalled_message_sql {
+    ($key:literal) => {
+        concat!(
+            "SELECT m.id, m.conversation_id, c.title, m.content
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE ",
+            $key,
+            " = ?1 AND m.conversation_id != ?2 AND m.status != 'failed'"
+        )
+    };
+}
+pub(crate) use recalled_message_sql;
+
+/// Reads a row of `recalled_message_sql!` as a recalled message of `kind`.
+pub(crate) fn recalled_message(
+    kind: RecallKind,
+) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<Recalled> {
+    move |row| {
+        Ok(Recalled {
+            kind,
+            message_id: row.get(0)?,
+            conversation_id: row.get(1)?,
+            conversation_title: row.get(2)?,
+            excerpt: row.get(3)?,
+        })
+    }
 }
 
 /// The candidates that exist (`Some`), in order, each excerpt shortened to

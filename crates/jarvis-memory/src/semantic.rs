@@ -9,7 +9,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::search::{RecallKind, Recalled, within_budget};
+use crate::search::{RecallKind, Recalled, recalled_message, recalled_message_sql, within_budget};
 
 /// Below this cosine similarity a message is not about the same thing.
 pub const MIN_SIMILARITY: f32 = 0.45;
@@ -154,24 +154,15 @@ pub(crate) fn recall(
     already: &[Recalled],
     budget_chars: usize,
 ) -> rusqlite::Result<Vec<Recalled>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.id, m.conversation_id, c.title, m.content
-         FROM messages m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.id = ?1 AND m.conversation_id != ?2 AND m.status != 'failed'",
-    )?;
+    let mut stmt = conn.prepare_cached(recalled_message_sql!("m.id"))?;
     let candidates = nearest
         .iter()
         .filter(|(id, _)| !already.iter().any(|r| r.message_id == *id))
         .map(|(id, _)| {
-            stmt.query_row((id, exclude_conversation), |row| {
-                Ok(Recalled {
-                    kind: RecallKind::Similar,
-                    message_id: row.get(0)?,
-                    conversation_id: row.get(1)?,
-                    conversation_title: row.get(2)?,
-                    excerpt: row.get(3)?,
-                })
-            })
+            stmt.query_row(
+                (id, exclude_conversation),
+                recalled_message(RecallKind::Similar),
+            )
             .optional()
         });
     within_budget(candidates, budget_chars, SIMILAR_LIMIT)

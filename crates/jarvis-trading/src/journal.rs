@@ -43,6 +43,7 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, ToSql};
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditHead;
 use crate::orders::Order;
 use crate::store::{self, Ledger};
 
@@ -61,10 +62,12 @@ const AWAKE_AFTER_WORK: Duration = Duration::from_millis(100);
 /// while they are picked, and appends wait for it.
 const BATCH: usize = 256;
 
-/// Bytes before a record's body: its length (u32), CRC-32 (u32), and the
-/// audit heads it ends and starts at (i64 each), little-endian. The CRC
-/// covers everything in the frame but itself.
-const HEADER: usize = 24;
+/// A record's frame, little-endian: the body's length (u32), a CRC-32 of
+/// everything else in the frame (u32), `MAGIC`, the audit head the change
+/// ends at and the one it starts from (seq i64 each, then the SHA-256 of
+/// each head's entry), then the body.
+const HEADER: usize = 92;
+const MAGIC: &[u8; 4] = b"JRN1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -74,9 +77,16 @@ pub enum JournalError {
         source: std::io::Error,
     },
     #[error(
-        "the trading journal's record ending at audit entry {seq} starts at entry {prev}, but the database's trail ends at entry {head}"
+        "the trading journal's record ending at audit entry {seq} starts at entry {prev}, but the database's trail ends at entry {head}{}",
+        if *other_history { " of another history" } else { "" }
     )]
-    Gap { seq: i64, prev: i64, head: i64 },
+    Gap {
+        seq: i64,
+        prev: i64,
+        head: i64,
+        /// The seqs line up but the hashes do not.
+        other_history: bool,
+    },
     #[error(
         "the trading journal's record ending at audit entry {seq} could not be applied: {source}"
     )]
@@ -88,24 +98,26 @@ pub enum JournalError {
 }
 
 impl JournalError {
-    /// Whether trying again can help: a busy or full database can; a record
-    /// that does not fit the database cannot.
-    fn is_lasting(&self) -> bool {
-        let transient = |e: &rusqlite::Error| {
-            matches!(
-                e.sqlite_error_code(),
-                Some(
-                    ErrorCode::DatabaseBusy
-                        | ErrorCode::DatabaseLocked
-                        | ErrorCode::DiskFull
-                        | ErrorCode::SystemIoFailure
-                        | ErrorCode::OutOfMemory
-                )
-            )
-        };
+    /// Whether the record can never be applied to this database: it does
+    /// not follow its trail, it does not parse, or the schema or its
+    /// constraints refuse it. Anything else (busy, read-only, full) may
+    /// pass on another try.
+    pub(crate) fn is_lasting(&self) -> bool {
         match self {
             JournalError::Gap { .. } => true,
-            JournalError::Apply { source, .. } => !transient(source),
+            JournalError::Apply { source, .. } => match source {
+                rusqlite::Error::ToSqlConversionFailure(_)
+                | rusqlite::Error::SqlInputError { .. } => true,
+                // SQLITE_ERROR (`Unknown`): no such table or column.
+                other => matches!(
+                    other.sqlite_error_code(),
+                    Some(
+                        ErrorCode::ConstraintViolation
+                            | ErrorCode::TypeMismatch
+                            | ErrorCode::Unknown
+                    )
+                ),
+            },
             JournalError::Io { .. } | JournalError::Db(_) | JournalError::Stopped(_) => false,
         }
     }
@@ -139,6 +151,9 @@ type Statement<'a> = (Cow<'a, str>, Vec<Param<'a>>);
 pub(crate) struct Record {
     seq: i64,
     prev: i64,
+    /// The hashes of audit entries `seq` and `prev`.
+    hash: [u8; 32],
+    prev_hash: [u8; 32],
     frame: Vec<u8>,
     /// The orders as the change left them, for idempotent lookups by client
     /// order id until the record is applied. Not journaled: records read
@@ -168,6 +183,23 @@ impl Record {
     }
 }
 
+/// The audit heads in a frame's header: (seq, prev, hash, prev_hash).
+fn heads(header: &[u8]) -> (i64, i64, [u8; 32], [u8; 32]) {
+    let seq =
+        |from: usize| i64::from_le_bytes(header[from..from + 8].try_into().unwrap_or_default());
+    let hash = |from: usize| -> [u8; 32] { header[from..from + 32].try_into().unwrap_or_default() };
+    (seq(12), seq(20), hash(28), hash(60))
+}
+
+/// An audit hash (64 hex digits) as bytes; anything else reads as zeros.
+fn hash_bytes(hex: &str) -> [u8; 32] {
+    let mut bytes = [0; 32];
+    if hex::decode_to_slice(hex, &mut bytes).is_err() {
+        bytes = [0; 32];
+    }
+    bytes
+}
+
 fn crc(frame: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&frame[..4]);
@@ -184,21 +216,24 @@ fn decode(bytes: &[u8]) -> (Vec<Record>, usize) {
     let mut records: Vec<Record> = Vec::new();
     let mut at = 0;
     while let Some(header) = bytes.get(at..at + HEADER) {
-        let word =
-            |from: usize| -> [u8; 8] { header[from..from + 8].try_into().unwrap_or_default() };
         let len = u32::from_le_bytes(header[..4].try_into().unwrap_or_default()) as usize;
         let stored_crc = u32::from_le_bytes(header[4..8].try_into().unwrap_or_default());
-        let (seq, prev) = (i64::from_le_bytes(word(8)), i64::from_le_bytes(word(16)));
         let Some(frame) = bytes.get(at..at + HEADER + len) else {
             break;
         };
+        if len == 0 || &header[8..12] != MAGIC || crc(frame) != stored_crc {
+            break;
+        }
+        let (seq, prev, hash, prev_hash) = heads(header);
         let follows = records.last().is_none_or(|r| prev >= r.seq);
-        if len == 0 || crc(frame) != stored_crc || seq <= prev || !follows {
+        if seq <= prev || !follows {
             break;
         }
         let record = Record {
             seq,
             prev,
+            hash,
+            prev_hash,
             frame: frame.to_vec(),
             orders: Vec::new(),
         };
@@ -228,8 +263,8 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    /// The finished frame for the change from audit head `prev` to `seq`.
-    fn finish(self, prev: i64, seq: i64) -> Vec<u8> {
+    /// The finished frame for the change from audit head `prev` to `head`.
+    fn finish(self, prev: &AuditHead, head: &AuditHead) -> Vec<u8> {
         let mut frame = self.frame.into_inner();
         frame.push(if frame.len() == HEADER { b'[' } else { b']' });
         if frame.len() == HEADER + 1 {
@@ -237,8 +272,11 @@ impl<'a> Recorder<'a> {
         }
         let len = (frame.len() - HEADER) as u32;
         frame[..4].copy_from_slice(&len.to_le_bytes());
-        frame[8..16].copy_from_slice(&seq.to_le_bytes());
-        frame[16..HEADER].copy_from_slice(&prev.to_le_bytes());
+        frame[8..12].copy_from_slice(MAGIC);
+        frame[12..20].copy_from_slice(&head.0.to_le_bytes());
+        frame[20..28].copy_from_slice(&prev.0.to_le_bytes());
+        frame[28..60].copy_from_slice(&hash_bytes(&head.1));
+        frame[60..HEADER].copy_from_slice(&hash_bytes(&prev.1));
         let crc = crc(&frame);
         frame[4..8].copy_from_slice(&crc.to_le_bytes());
         frame
@@ -368,24 +406,27 @@ impl Journal {
         })))
     }
 
-    /// Starts applying records as they are appended.
-    pub(crate) fn start(self: &Arc<Self>) {
-        spawn_applier(Arc::downgrade(self), self.wake.clone());
+    /// Starts applying records as they are appended; `on_lasting` is
+    /// called, with the database's connection held, when one can never be
+    /// applied (see `set_aside`).
+    pub(crate) fn start(self: &Arc<Self>, on_lasting: OnLasting) {
+        spawn_applier(Arc::downgrade(self), self.wake.clone(), on_lasting);
     }
 
-    /// Appends a change's writes, from audit head `prev` to `seq`, as one
+    /// Appends a change's writes, from audit head `prev` to `head`, as one
     /// record; once this returns the change is committed.
     pub(crate) fn append(
         &self,
         recorder: Recorder<'_>,
-        prev: i64,
-        seq: i64,
+        prev: &AuditHead,
+        head: &AuditHead,
         orders: Vec<Order>,
     ) -> Result<(), JournalError> {
         if let Some(reason) = &*lock(&self.stopped) {
             return Err(JournalError::Stopped(reason.clone()));
         }
-        let frame = recorder.finish(prev, seq);
+        let frame = recorder.finish(prev, head);
+        let (seq, prev, hash, prev_hash) = heads(&frame);
         {
             let mut appender = lock(&self.appender);
             // A failed write leaves `end` where it was: the next record goes
@@ -401,6 +442,8 @@ impl Journal {
         let record = Record {
             seq,
             prev,
+            hash,
+            prev_hash,
             frame,
             orders,
         };
@@ -434,39 +477,53 @@ impl Journal {
         if let Some(reason) = &*lock(&self.stopped) {
             return Err(JournalError::Stopped(reason.clone()));
         }
-        let stored_head = |conn: &Connection| -> rusqlite::Result<i64> {
-            Ok(conn
+        let stored_head = |conn: &Connection| -> rusqlite::Result<(i64, [u8; 32])> {
+            let head: Option<(i64, String)> = conn
                 .query_row(
-                    "SELECT audit_seq FROM trading_account WHERE id = 1",
+                    "SELECT audit_seq, audit_hash FROM trading_account WHERE id = 1",
                     [],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
-                .optional()?
-                .unwrap_or(0))
+                .optional()?;
+            Ok(
+                head.map_or((0, hash_bytes(crate::audit::GENESIS)), |(seq, hash)| {
+                    (seq, hash_bytes(&hash))
+                }),
+            )
         };
-        let mut head = stored_head(conn)?;
+        let gap = |record: &Record, head: i64, other_history| JournalError::Gap {
+            seq: record.seq,
+            prev: record.prev,
+            head,
+            other_history,
+        };
+        let (mut head, mut head_hash) = stored_head(conn)?;
         for record in &records {
             if record.seq <= head {
-                continue; // applied before a crash, or by another change
+                // In already (applied before a crash, or by a drop) only if
+                // the trail holds this very record's last entry.
+                let hash: Option<String> = conn
+                    .prepare_cached("SELECT hash FROM audit_log WHERE seq = ?1")?
+                    .query_row([record.seq], |r| r.get(0))
+                    .optional()?;
+                if hash.map(|h| hash_bytes(&h)) != Some(record.hash) {
+                    return Err(gap(record, head, true));
+                }
+                continue;
             }
             if record.prev != head {
-                return Err(JournalError::Gap {
-                    seq: record.seq,
-                    prev: record.prev,
-                    head,
-                });
+                return Err(gap(record, head, false));
+            }
+            if record.prev_hash != head_hash {
+                return Err(gap(record, head, true));
             }
             record.apply(conn)?;
-            head = record.seq;
+            (head, head_hash) = (record.seq, record.hash);
         }
         // Each record's last statement moves the stored head.
-        let moved = stored_head(conn)?;
-        if moved != head {
-            return Err(JournalError::Gap {
-                seq: head,
-                prev: head,
-                head: moved,
-            });
+        if stored_head(conn)? != (head, head_hash) {
+            let last = records.last().expect("records is not empty");
+            return Err(gap(last, head, true));
         }
         Ok(Some(newest))
     }
@@ -505,10 +562,26 @@ impl Journal {
     }
 
     /// Applies and commits the oldest records queued; the newest seq among
-    /// them.
+    /// them. When one of them can never be applied, those before it are
+    /// still committed, one by one, before its error is returned.
     fn apply_batch(&self, conn: &mut Connection) -> Result<Option<i64>, JournalError> {
+        match self.apply_and_commit(conn, BATCH) {
+            Err(e) if e.is_lasting() => loop {
+                if self.apply_and_commit(conn, 1)?.is_none() {
+                    return Ok(None);
+                }
+            },
+            other => other,
+        }
+    }
+
+    fn apply_and_commit(
+        &self,
+        conn: &mut Connection,
+        limit: usize,
+    ) -> Result<Option<i64>, JournalError> {
         let tx = conn.transaction()?;
-        let newest = self.apply_oldest(&tx, BATCH)?;
+        let newest = self.apply_oldest(&tx, limit)?;
         tx.commit()?;
         if let Some(seq) = newest {
             self.forget(seq);
@@ -527,16 +600,21 @@ impl Journal {
         }
     }
 
-    /// Stops the journal for good when the applier meets a record it can
-    /// never apply: orders are refused from then on, rather than
-    /// acknowledged and left unapplied. The next start sets it aside.
+    /// Stops the journal for good when its records can be neither applied
+    /// nor set aside: orders are refused from then on, rather than
+    /// acknowledged and left unapplied.
     pub(crate) fn stop(&self, error: &JournalError) {
         tracing::error!(error = %error, path = %self.path.display(), "trading journal stopped: no paper order is accepted until Jarvis restarts");
         *lock(&self.stopped) = Some(error.to_string());
     }
 
-    fn set_aside(&self, error: &JournalError) -> Result<(), JournalError> {
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    /// Moves the journal, whole, to a file of its own beside it (for a
+    /// person to inspect: the orders from the failing record on are not in
+    /// the database; those before it are) and
+    /// starts an empty one. Appends must be held off meanwhile: at start-up
+    /// nothing appends yet; at run time the caller holds the trading state.
+    pub(crate) fn set_aside(&self, error: &JournalError) -> Result<(), JournalError> {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
         let mut aside = self.path.clone().into_os_string();
         aside.push(format!(".unapplied-{stamp}"));
         let mut appender = lock(&self.appender);
@@ -556,7 +634,7 @@ impl Journal {
         tracing::error!(
             error = %error,
             aside = %Path::new(&aside).display(),
-            "trading journal records do not fit this database; they were set aside, not applied: orders they hold are missing"
+            "a trading journal record does not fit this database: the journal was set aside, and the orders from that record on are missing from it"
         );
         Ok(())
     }
@@ -663,9 +741,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// What to do, the database's connection held, with a record that can
+/// never be applied.
+pub(crate) type OnLasting = Box<dyn Fn(&Journal, &mut Connection, &JournalError) + Send + Sync>;
+
 /// Applies records as they are appended, until the journal is dropped or
 /// stopped. A busy database is tried again, less and less often.
-fn spawn_applier(journal: Weak<Journal>, wake: Arc<Wake>) {
+fn spawn_applier(journal: Weak<Journal>, wake: Arc<Wake>, on_lasting: OnLasting) {
     let spawned = std::thread::Builder::new()
         .name("trading-journal".into())
         .spawn(move || {
@@ -691,12 +773,19 @@ fn spawn_applier(journal: Weak<Journal>, wake: Arc<Wake>) {
                 let Some(journal) = journal.upgrade() else {
                     return;
                 };
-                match journal.db.call_blocking(|conn| journal.apply_batch(conn)) {
-                    Ok(_) => backoff = Duration::from_millis(50),
-                    Err(e) if e.is_lasting() => {
-                        journal.stop(&e);
-                        return;
+                let applied = journal.db.call_blocking(|conn| {
+                    let applied = journal.apply_batch(conn);
+                    if let Err(e) = &applied
+                        && e.is_lasting()
+                    {
+                        on_lasting(&journal, conn, e);
                     }
+                    applied
+                });
+                match applied {
+                    // A lasting failure was handed to `on_lasting`.
+                    Ok(_) => backoff = Duration::from_millis(50),
+                    Err(e) if e.is_lasting() => backoff = Duration::from_millis(50),
                     Err(JournalError::Stopped(_)) => return,
                     Err(e) => {
                         tracing::warn!(error = %e, retry_in = ?backoff, "trading journal not applied yet");
@@ -733,7 +822,12 @@ mod tests {
                 params![seq, text, None::<String>],
             )
             .unwrap();
-        recorder.finish(prev, seq)
+        recorder.finish(&head(prev), &head(seq))
+    }
+
+    /// Audit head `seq`, with a made-up hash of its own.
+    fn head(seq: i64) -> AuditHead {
+        (seq, format!("{:064x}", seq * 7919))
     }
 
     fn seqs(bytes: &[u8]) -> (Vec<i64>, usize) {
@@ -842,12 +936,30 @@ mod tests {
                 JournalError::Gap {
                     seq: 16,
                     prev: 12,
-                    head: 10
+                    head: 10,
+                    other_history: false
                 }
             ),
             "{err}"
         );
         assert!(err.is_lasting());
+        // The seqs line up, but the record follows another history.
+        lock(&journal.queue).clear();
+        let record = Arc::new(decode(&frame(&journal, 10, 14, "x")).0.remove(0));
+        lock(&journal.queue).push_back(record);
+        let err = db
+            .call_blocking(|conn| journal.apply_all(conn))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::Gap {
+                    other_history: true,
+                    ..
+                }
+            ),
+            "{err}"
+        );
 
         // At start-up such records are set aside, whole, not applied.
         db.call_blocking(|conn| journal.recover(conn)).unwrap();

@@ -221,6 +221,28 @@ struct Registration {
 
 type Shared = (Option<Arc<Journal>>, Arc<Mutex<State>>);
 
+/// What the journal's applier does with a record it can never apply: with
+/// the trading state held, so that no order is appended meanwhile, it sets
+/// the journal aside and reloads the state from what is committed. Trading
+/// goes on; the orders set aside are missing, and the log says where they
+/// are.
+fn set_aside_and_reload(state: Weak<Mutex<State>>) -> crate::journal::OnLasting {
+    Box::new(move |journal, conn, error| {
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = journal.set_aside(error) {
+            journal.stop(&e);
+            return;
+        }
+        if let Err(e) = reload(conn, &mut state, journal) {
+            state.stale = true;
+            tracing::error!(error = %e, "trading state could not be reloaded after the journal was set aside");
+        }
+    })
+}
+
 /// The journal and state for `db`: this process's, when a service has it
 /// open, or else opened, recovered and loaded now. The registry stays
 /// locked throughout, so two opens at once end with one of each.
@@ -246,7 +268,7 @@ fn open_shared(db: &Database) -> Result<Shared, TradingError> {
     })?;
     let state = Arc::new(Mutex::new(state));
     if let Some(journal) = &journal {
-        journal.start();
+        journal.start(set_aside_and_reload(Arc::downgrade(&state)));
         registry.retain(|r| r.database != key);
         registry.push(Registration {
             database: key,
@@ -1030,9 +1052,14 @@ impl TradingService {
     ) -> Result<Order, TradingError> {
         let journal = self.owner()?;
         let lock_state = || self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if lock_state().stale {
+        loop {
+            let state = lock_state();
+            if !state.stale {
+                return self.place_paper_locked(state, journal, request, source);
+            }
+            drop(state);
             // The database first, then the state: the order every change
-            // takes them in.
+            // takes them in. Another order may fail in between: look again.
             self.db.call_blocking(|conn| {
                 let mut state = lock_state();
                 match state.stale {
@@ -1041,7 +1068,6 @@ impl TradingService {
                 }
             })?;
         }
-        self.place_paper_locked(lock_state(), journal, request, source)
     }
 
     /// `place_paper` from async code: on the caller's thread when the state
@@ -1080,7 +1106,7 @@ impl TradingService {
         source: OrderSource,
     ) -> Result<Order, TradingError> {
         let state = &mut *guard;
-        let head_before = state.head.0;
+        let head_before = state.head.clone();
         // Changed in place, and stale until the record is written: an error
         // or a panic half-way leaves it to be reloaded from what is
         // committed before anyone uses it.
@@ -1098,9 +1124,9 @@ impl TradingService {
             &mut outcome,
         )
         .and_then(|placed| {
-            if state.head.0 != head_before {
+            if state.head.0 != head_before.0 {
                 audit::save_head(&recorder, &state.head)?;
-                journal.append(recorder, head_before, state.head.0, outcome.orders.clone())?;
+                journal.append(recorder, &head_before, &state.head, outcome.orders.clone())?;
             }
             Ok(placed)
         })?;
@@ -1118,17 +1144,19 @@ impl TradingService {
     /// The in-memory state, reloaded first when it may be behind what is
     /// committed: a change failed half-way, or another process trades.
     async fn fresh_state(&self) -> Result<State, TradingError> {
-        let behind =
-            self.journal.is_none() || self.state.lock().unwrap_or_else(|p| p.into_inner()).stale;
-        if behind {
+        let reader = self.journal.is_none();
+        if reader || self.state.lock().unwrap_or_else(|p| p.into_inner()).stale {
             let state = self.state.clone();
             let journal = self.journal.clone();
             self.db
                 .call(move |conn| {
-                    let fresh = load_state(conn, journal.as_deref())?;
+                    // Decided again with the state held: someone may have
+                    // reloaded it, and traded since.
                     let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-                    let quotes = std::mem::take(&mut state.quotes);
-                    *state = State { quotes, ..fresh };
+                    if reader || state.stale {
+                        let fresh = load_state(conn, journal.as_deref())?;
+                        replace_state(&mut state, fresh);
+                    }
                     Ok::<_, TradingError>(())
                 })
                 .await?;
@@ -1270,11 +1298,14 @@ fn in_transaction<T>(
         let tx = conn.transaction()?;
         // Journaled changes go in first, in order.
         let journaled = journal.apply_queued(&tx)?;
+        // Stale until committed: a panic half-way leaves it to be reloaded.
+        state.stale = true;
         let result = change(&tx, state)?;
         if state.head.0 != head_before {
             audit::save_head(&*tx, &state.head)?;
         }
         tx.commit()?;
+        state.stale = false;
         if let Some(seq) = journaled {
             journal.forget(seq);
         }
@@ -1293,15 +1324,30 @@ fn in_transaction<T>(
 /// (which are not stored).
 fn reload(conn: &mut Connection, state: &mut State, journal: &Journal) -> Result<(), TradingError> {
     let fresh = load_state(conn, Some(journal))?;
-    let quotes = std::mem::take(&mut state.quotes);
-    *state = State { quotes, ..fresh };
+    replace_state(state, fresh);
     Ok(())
+}
+
+/// `state` becomes `fresh`, keeping what is not stored: the quotes, and
+/// the recent orders the per-minute limit counts.
+fn replace_state(state: &mut State, fresh: State) {
+    let quotes = std::mem::take(&mut state.quotes);
+    let recent = std::mem::take(&mut state.recent);
+    *state = State {
+        quotes,
+        recent,
+        ..fresh
+    };
 }
 
 /// The account, holdings, open orders and audit head, as committed, with
 /// the journal's queue applied first.
 fn load_state(conn: &mut Connection, journal: Option<&Journal>) -> Result<State, TradingError> {
-    let tx = conn.transaction()?;
+    // A process that does not trade here only reads: no write lock.
+    let tx = match journal {
+        Some(_) => conn.transaction()?,
+        None => conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?,
+    };
     let journaled = match journal {
         Some(journal) => journal.apply_queued(&tx)?,
         None => None,
@@ -1868,6 +1914,58 @@ mod tests {
             limit_price: None,
             client_order_id: None,
         }
+    }
+
+    #[tokio::test]
+    async fn a_record_that_cannot_apply_is_set_aside_and_trading_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("jarvis.db")).unwrap();
+        let trading = TradingService::open(db, EventBus::new()).await.unwrap();
+        let quote = Quote {
+            price: "100".parse().unwrap(),
+            volume: None,
+            time: Utc::now(),
+        };
+        trading.on_quote("AAPL".into(), quote).await.unwrap();
+        trading
+            .place_order(buy("1"), OrderSource::Api)
+            .await
+            .unwrap();
+
+        // A record that does not follow the trail (as if written by a
+        // build that knew another history) reaches the applier.
+        let journal = trading.journal.clone().unwrap();
+        {
+            let state = trading.state.lock().unwrap();
+            let recorder = Recorder::new(&journal);
+            let far = (state.head.0 + 9, "ab".repeat(32));
+            audit::save_head(&recorder, &far).unwrap();
+            let from = (state.head.0 + 5, "cd".repeat(32));
+            journal.append(recorder, &from, &far, Vec::new()).unwrap();
+        }
+        let aside = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().contains(".unapplied-"))
+        };
+        for _ in 0..200 {
+            if aside() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(aside(), "the journal was set aside");
+
+        // Trading goes on, on the committed history.
+        let order = trading
+            .place_order(buy("2"), OrderSource::Api)
+            .await
+            .unwrap();
+        assert_eq!(order.filled_qty, Decimal::TWO);
+        assert_eq!(trading.orders(10).await.unwrap().len(), 2);
+        assert_eq!(trading.positions().await.unwrap()[0].qty, Decimal::from(3));
+        assert!(trading.verify_audit().await.unwrap().ok);
     }
 
     #[tokio::test]

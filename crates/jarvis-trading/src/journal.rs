@@ -924,12 +924,19 @@ mod tests {
         })
         .unwrap();
         // Entries 11 and 12 were lost with the database's newest commits.
-        let record = Arc::new(decode(&frame(&journal, 12, 16, "x")).0.remove(0));
-        lock(&journal.queue).push_back(record);
-        journal.wake.queued.fetch_add(1, Ordering::SeqCst);
-        let err = db
-            .call_blocking(|conn| journal.apply_all(conn))
-            .unwrap_err();
+        // Queues the record from `prev` to `seq` alone; applying it fails.
+        let refused = |prev, seq| {
+            let record = Arc::new(decode(&frame(&journal, prev, seq, "x")).0.remove(0));
+            let mut queue = lock(&journal.queue);
+            journal.wake.queued.fetch_sub(queue.len(), Ordering::SeqCst);
+            queue.clear();
+            queue.push_back(record);
+            journal.wake.queued.fetch_add(1, Ordering::SeqCst);
+            drop(queue);
+            db.call_blocking(|conn| journal.apply_all(conn))
+                .unwrap_err()
+        };
+        let err = refused(12, 16);
         assert!(
             matches!(
                 err,
@@ -944,12 +951,7 @@ mod tests {
         );
         assert!(err.is_lasting());
         // The seqs line up, but the record follows another history.
-        lock(&journal.queue).clear();
-        let record = Arc::new(decode(&frame(&journal, 10, 14, "x")).0.remove(0));
-        lock(&journal.queue).push_back(record);
-        let err = db
-            .call_blocking(|conn| journal.apply_all(conn))
-            .unwrap_err();
+        let err = refused(10, 14);
         assert!(
             matches!(
                 err,

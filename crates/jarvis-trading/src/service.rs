@@ -1916,10 +1916,9 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_record_that_cannot_apply_is_set_aside_and_trading_goes_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("jarvis.db")).unwrap();
+    /// A service on a new database in `dir`, AAPL at 100, one bought.
+    async fn holding_one(dir: &std::path::Path) -> TradingService {
+        let db = Database::open(&dir.join("jarvis.db")).unwrap();
         let trading = TradingService::open(db, EventBus::new()).await.unwrap();
         let quote = Quote {
             price: "100".parse().unwrap(),
@@ -1931,6 +1930,13 @@ mod tests {
             .place_order(buy("1"), OrderSource::Api)
             .await
             .unwrap();
+        trading
+    }
+
+    #[tokio::test]
+    async fn a_record_that_cannot_apply_is_set_aside_and_trading_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let trading = holding_one(dir.path()).await;
 
         // A record that does not follow the trail (as if written by a
         // build that knew another history) reaches the applier.
@@ -1971,18 +1977,7 @@ mod tests {
     #[tokio::test]
     async fn an_order_the_journal_refuses_leaves_no_trace_in_the_state() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("jarvis.db")).unwrap();
-        let trading = TradingService::open(db, EventBus::new()).await.unwrap();
-        let quote = Quote {
-            price: "100".parse().unwrap(),
-            volume: None,
-            time: Utc::now(),
-        };
-        trading.on_quote("AAPL".into(), quote).await.unwrap();
-        trading
-            .place_order(buy("1"), OrderSource::Api)
-            .await
-            .unwrap();
+        let trading = holding_one(dir.path()).await;
         trading.orders(1).await.unwrap(); // in SQLite
         let before = trading.account().await.unwrap();
 

@@ -655,10 +655,14 @@ impl Journal {
         let mut reader = lock(&self.reader);
         let conn = match &mut *reader {
             Some(conn) => conn,
-            None => reader.insert(Connection::open_with_flags(
-                self.db.path(),
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?),
+            None => {
+                let conn = Connection::open_with_flags(
+                    self.db.path(),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(Duration::from_secs(1))?;
+                reader.insert(conn)
+            }
         };
         store::order_by_client_id(conn, client_order_id)
     }
@@ -681,6 +685,7 @@ impl Journal {
     fn apply_on_own_connection(&self) -> Result<(), JournalError> {
         let mut conn = Connection::open(self.db.path())?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         self.apply_all(&mut conn)
     }

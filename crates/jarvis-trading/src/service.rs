@@ -260,6 +260,11 @@ fn open_shared(db: &Database) -> Result<Shared, TradingError> {
         patience = CLOSING_PATIENCE;
     }
     let journal = Journal::open(db, patience)?;
+    if journal.is_none() && !patience.is_zero() {
+        tracing::warn!(
+            "this process's previous trading service on this database still holds its journal: trading here only reads until restarted"
+        );
+    }
     let state = db.call_blocking(|conn| {
         if let Some(journal) = &journal {
             journal.recover(conn)?;

@@ -93,31 +93,38 @@ pub enum JournalError {
     Apply { seq: i64, source: rusqlite::Error },
     #[error("the trading journal could not be applied: {0}")]
     Db(#[from] rusqlite::Error),
+    #[error(
+        "the trading journal's record after audit entry {after} checks out but cannot be read by this build"
+    )]
+    Unreadable { after: i64 },
     #[error("the trading journal is stopped ({0}); restart Jarvis")]
     Stopped(String),
 }
 
 impl JournalError {
     /// Whether the record can never be applied to this database: it does
-    /// not follow its trail, it does not parse, or the schema or its
-    /// constraints refuse it. Anything else (busy, read-only, full) may
-    /// pass on another try.
+    /// not follow its trail, it does not parse, or the database refuses it
+    /// for anything but being busy, locked, full, read-only or unreachable
+    /// (which another try may pass).
     pub(crate) fn is_lasting(&self) -> bool {
         match self {
-            JournalError::Gap { .. } => true,
-            JournalError::Apply { source, .. } => match source {
-                rusqlite::Error::ToSqlConversionFailure(_)
-                | rusqlite::Error::SqlInputError { .. } => true,
-                // SQLITE_ERROR (`Unknown`): no such table or column.
-                other => matches!(
-                    other.sqlite_error_code(),
-                    Some(
-                        ErrorCode::ConstraintViolation
-                            | ErrorCode::TypeMismatch
-                            | ErrorCode::Unknown
-                    )
-                ),
-            },
+            JournalError::Gap { .. } | JournalError::Unreadable { .. } => true,
+            JournalError::Apply { source, .. } => !matches!(
+                source.sqlite_error_code(),
+                Some(
+                    ErrorCode::DatabaseBusy
+                        | ErrorCode::DatabaseLocked
+                        | ErrorCode::DiskFull
+                        | ErrorCode::SystemIoFailure
+                        | ErrorCode::ReadOnly
+                        | ErrorCode::OutOfMemory
+                        | ErrorCode::CannotOpen
+                        | ErrorCode::OperationInterrupted
+                        | ErrorCode::DatabaseCorrupt
+                        | ErrorCode::FileLockingProtocolFailed
+                        | ErrorCode::PermissionDenied
+                )
+            ),
             JournalError::Io { .. } | JournalError::Db(_) | JournalError::Stopped(_) => false,
         }
     }
@@ -207,12 +214,22 @@ fn crc(frame: &[u8]) -> u32 {
     hasher.finalize()
 }
 
+/// `decode_reporting` without the flag.
+#[cfg(test)]
+fn decode(bytes: &[u8]) -> (Vec<Record>, usize) {
+    let (records, end, _) = decode_reporting(bytes);
+    (records, end)
+}
+
 /// Reads the records at the start of `bytes`, and how many bytes they
 /// take. It stops at the first frame that is empty, cut short, fails its
 /// CRC, does not follow the record before it, or does not parse: past the
 /// newest record lie a record cut short by a crash, or older records the
-/// journal was restarted over (their heads are lower).
-fn decode(bytes: &[u8]) -> (Vec<Record>, usize) {
+/// journal was restarted over (their heads are lower). The flag says it
+/// stopped at a record that checks out but does not parse: records after
+/// it may have been acknowledged, so the journal must be set aside, not
+/// written over.
+fn decode_reporting(bytes: &[u8]) -> (Vec<Record>, usize, bool) {
     let mut records: Vec<Record> = Vec::new();
     let mut at = 0;
     while let Some(header) = bytes.get(at..at + HEADER) {
@@ -239,12 +256,12 @@ fn decode(bytes: &[u8]) -> (Vec<Record>, usize) {
         };
         if let Err(e) = record.statements() {
             tracing::error!(seq, error = %e, "a trading journal record checks out but does not parse; reading stops there");
-            break;
+            return (records, at, true);
         }
         records.push(record);
         at += frame.len();
     }
-    (records, at)
+    (records, at, false)
 }
 
 /// A change's writes, framed for the journal instead of run.
@@ -359,6 +376,9 @@ pub(crate) struct Journal {
     wake: Arc<Wake>,
     /// Why records cannot be applied: nothing more is accepted.
     stopped: Mutex<Option<String>>,
+    /// Start-up found a record it cannot read: `recover` sets the journal
+    /// aside after applying those before it.
+    unreadable: AtomicBool,
     /// For idempotent lookups of applied orders: the writer's connection
     /// is not to be waited for while the trading state is held.
     reader: Mutex<Option<Connection>>,
@@ -384,7 +404,7 @@ impl Journal {
         };
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
-        let (records, end) = decode(&bytes);
+        let (records, end, unreadable) = decode_reporting(&bytes);
         let written = records.last().map_or(0, |r| r.seq);
         Ok(Some(Arc::new(Self {
             db: db.clone(),
@@ -401,6 +421,7 @@ impl Journal {
             }),
             queue: Mutex::new(records.into_iter().map(Arc::new).collect()),
             stopped: Mutex::new(None),
+            unreadable: AtomicBool::new(unreadable),
             reader: Mutex::new(None),
             released: Arc::default(),
         })))
@@ -596,6 +617,10 @@ impl Journal {
     pub(crate) fn recover(&self, conn: &mut Connection) -> Result<(), JournalError> {
         match self.apply_all(conn) {
             Err(e) if e.is_lasting() => self.set_aside(&e),
+            Ok(()) if self.unreadable.swap(false, Ordering::SeqCst) => {
+                let after = lock(&self.appender).written;
+                self.set_aside(&JournalError::Unreadable { after })
+            }
             other => other,
         }
     }
@@ -790,7 +815,10 @@ fn spawn_applier(journal: Weak<Journal>, wake: Arc<Wake>, on_lasting: OnLasting)
                 match applied {
                     // A lasting failure was handed to `on_lasting`.
                     Ok(_) => backoff = Duration::from_millis(50),
-                    Err(e) if e.is_lasting() => backoff = Duration::from_millis(50),
+                    Err(e) if e.is_lasting() => {
+                        backoff = Duration::from_millis(50);
+                        std::thread::sleep(backoff);
+                    }
                     Err(JournalError::Stopped(_)) => return,
                     Err(e) => {
                         tracing::warn!(error = %e, retry_in = ?backoff, "trading journal not applied yet");
@@ -914,6 +942,32 @@ mod tests {
         assert_eq!(seqs(&restarted), (vec![24], newer.len()));
         let exact = [frame(&journal, 20, 24, "z"), b, c].concat();
         assert_eq!(seqs(&exact).0, vec![24]);
+    }
+
+    #[test]
+    fn a_record_that_checks_out_but_does_not_parse_sets_the_journal_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, journal) = journal(dir.path());
+        let (a, c) = (frame(&journal, 0, 4, "a"), frame(&journal, 8, 12, "c"));
+        // A frame from a build that wrote something else: a good CRC, a
+        // body this build cannot read.
+        let mut b = frame(&journal, 4, 8, "b")[..HEADER].to_vec();
+        b.extend_from_slice(b"{\"a newer\": \"format\"}");
+        let len = (b.len() - HEADER) as u32;
+        b[..4].copy_from_slice(&len.to_le_bytes());
+        let crc = crc(&b);
+        b[4..8].copy_from_slice(&crc.to_le_bytes());
+        let (records, end, unreadable) = decode_reporting(&[a.clone(), b, c].concat());
+        assert_eq!((records.len(), end, unreadable), (1, a.len(), true));
+
+        // Start-up sets it aside rather than writing over what follows.
+        journal.unreadable.store(true, Ordering::SeqCst);
+        db.call_blocking(|conn| journal.recover(conn)).unwrap();
+        let aside = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().contains(".unapplied-"));
+        assert!(aside);
     }
 
     #[test]

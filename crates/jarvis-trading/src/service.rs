@@ -233,7 +233,10 @@ fn set_aside_and_reload(state: Weak<Mutex<State>>) -> crate::journal::OnLasting 
         };
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = journal.set_aside(error) {
+            // Nothing more is applied: what the state holds beyond the
+            // database must not be shown or built on.
             journal.stop(&e);
+            state.stale = true;
             return;
         }
         if let Err(e) = reload(conn, &mut state, journal) {
@@ -259,18 +262,29 @@ fn open_shared(db: &Database) -> Result<Shared, TradingError> {
         // once the drop has applied what is left.
         patience = CLOSING_PATIENCE;
     }
-    let journal = Journal::open(db, patience)?;
+    let mut journal = Journal::open(db, patience)?;
     if journal.is_none() && !patience.is_zero() {
         tracing::warn!(
             "this process's previous trading service on this database still holds its journal: trading here only reads until restarted"
         );
     }
-    let state = db.call_blocking(|conn| {
+    let recovered = db.call_blocking(|conn| {
         if let Some(journal) = &journal {
             journal.recover(conn)?;
         }
         load_state(conn, journal.as_deref())
-    })?;
+    });
+    let state = match recovered {
+        Ok(state) => state,
+        // The database is busy or full: the rest of Jarvis starts, and
+        // trading only reads until the next start applies the journal.
+        Err(e) if journal.is_some() => {
+            tracing::error!(error = %e, "the trading journal could not be applied at start-up: trading only reads until Jarvis restarts");
+            journal = None;
+            db.call_blocking(|conn| load_state(conn, None))?
+        }
+        Err(e) => return Err(e),
+    };
     let state = Arc::new(Mutex::new(state));
     if let Some(journal) = &journal {
         journal.start(set_aside_and_reload(Arc::downgrade(&state)));
@@ -1150,23 +1164,26 @@ impl TradingService {
     /// committed: a change failed half-way, or another process trades.
     async fn fresh_state(&self) -> Result<State, TradingError> {
         let reader = self.journal.is_none();
-        if reader || self.state.lock().unwrap_or_else(|p| p.into_inner()).stale {
-            let state = self.state.clone();
-            let journal = self.journal.clone();
-            self.db
-                .call(move |conn| {
-                    // Decided again with the state held: someone may have
-                    // reloaded it, and traded since.
-                    let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-                    if reader || state.stale {
-                        let fresh = load_state(conn, journal.as_deref())?;
-                        replace_state(&mut state, fresh);
-                    }
-                    Ok::<_, TradingError>(())
-                })
-                .await?;
+        {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if !reader && !state.stale {
+                return Ok(state.clone());
+            }
         }
-        Ok(self.state.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        let state = self.state.clone();
+        let journal = self.journal.clone();
+        self.db
+            .call(move |conn| {
+                // Decided again with the state held: someone may have
+                // reloaded it, and traded since.
+                let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+                if reader || state.stale {
+                    let fresh = load_state(conn, journal.as_deref())?;
+                    replace_state(&mut state, fresh);
+                }
+                Ok(state.clone())
+            })
+            .await
     }
 
     /// The paper pipeline without the async hop, for the benchmark.

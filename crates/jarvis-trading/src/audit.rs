@@ -111,6 +111,18 @@ pub(crate) fn save_head(w: &dyn Ledger, head: &AuditHead) -> rusqlite::Result<()
     )
 }
 
+/// The chain's head as recorded beside the account (`None` before there
+/// is an account).
+pub(crate) fn saved_head(conn: &rusqlite::Connection) -> rusqlite::Result<Option<AuditHead>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT audit_seq, audit_hash FROM trading_account WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
 /// Walks the whole chain in order and names the first entry that fails,
 /// then checks the last entry against the head recorded with the account.
 pub fn verify(conn: &rusqlite::Connection) -> rusqlite::Result<AuditVerification> {
@@ -119,13 +131,7 @@ pub fn verify(conn: &rusqlite::Connection) -> rusqlite::Result<AuditVerification
         return Ok(chain);
     }
     use rusqlite::OptionalExtension;
-    let recorded: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT audit_seq, audit_hash FROM trading_account WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let recorded = saved_head(conn)?;
     let last: Option<(i64, String)> = conn
         .query_row(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",

@@ -43,7 +43,7 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, ToSql};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditHead;
+use crate::audit::{self, AuditHead};
 use crate::orders::Order;
 use crate::store::{self, Ledger};
 
@@ -299,6 +299,7 @@ impl<'a> Recorder<'a> {
         frame
     }
 }
+
 fn write_json(frame: &mut Vec<u8>, value: &impl Serialize) -> rusqlite::Result<()> {
     serde_json::to_writer(frame, value)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
@@ -499,18 +500,9 @@ impl Journal {
             return Err(JournalError::Stopped(reason.clone()));
         }
         let stored_head = |conn: &Connection| -> rusqlite::Result<(i64, [u8; 32])> {
-            let head: Option<(i64, String)> = conn
-                .query_row(
-                    "SELECT audit_seq, audit_hash FROM trading_account WHERE id = 1",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            Ok(
-                head.map_or((0, hash_bytes(crate::audit::GENESIS)), |(seq, hash)| {
-                    (seq, hash_bytes(&hash))
-                }),
-            )
+            let (seq, hash) =
+                audit::saved_head(conn)?.unwrap_or_else(|| (0, audit::GENESIS.to_string()));
+            Ok((seq, hash_bytes(&hash)))
         };
         let gap = |record: &Record, head: i64, other_history| JournalError::Gap {
             seq: record.seq,
@@ -761,7 +753,7 @@ fn open_locked(path: &Path, patience: Duration) -> std::io::Result<Option<File>>
 }
 
 /// `jarvis.db` → `jarvis.db-trading-journal`, beside SQLite's own `-wal`.
-pub(crate) fn journal_path(db: &Path) -> PathBuf {
+fn journal_path(db: &Path) -> PathBuf {
     let mut name = db.file_name().unwrap_or_default().to_os_string();
     name.push("-trading-journal");
     db.with_file_name(name)

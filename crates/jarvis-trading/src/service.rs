@@ -27,7 +27,7 @@ use ts_rs::TS;
 
 use crate::audit::{self, AuditEntry, AuditHead, AuditVerification};
 use crate::broker::{BrokerError, BrokerOrder, BrokerOrderRequest, submit_reconciled};
-use crate::journal::{Journal, JournalError, Recorder, journal_path};
+use crate::journal::{Journal, JournalError, Recorder};
 use crate::live::{self, LiveVenue, Snapshot};
 use crate::orders::{Fill, Order, OrderRequest, OrderSource, OrderState, OrderType};
 use crate::paper::{PaperModel, Quote};
@@ -299,6 +299,12 @@ fn open_shared(db: &Database) -> Result<Shared, TradingError> {
     Ok((journal, state))
 }
 
+/// A blocking task that did not finish (it panicked), as the database's
+/// own calls report one.
+fn task_failed(e: tokio::task::JoinError) -> TradingError {
+    TradingError::Db(DbError::Task(e.to_string()))
+}
+
 /// What a change produced, to announce once it is committed.
 #[derive(Default)]
 struct Outcome {
@@ -337,12 +343,7 @@ impl TradingService {
         let opening = db.clone();
         let (journal, state) = tokio::task::spawn_blocking(move || open_shared(&opening))
             .await
-            .map_err(|e| {
-                TradingError::Journal(JournalError::Io {
-                    path: journal_path(db.path()),
-                    source: std::io::Error::other(e),
-                })
-            })??;
+            .map_err(task_failed)??;
         Ok(Self::with_state(db, journal, bus, state))
     }
 
@@ -1109,12 +1110,7 @@ impl TradingService {
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.place_paper(request, source))
             .await
-            .map_err(|e| {
-                TradingError::Journal(JournalError::Io {
-                    path: journal_path(self.db.path()),
-                    source: std::io::Error::other(e),
-                })
-            })?
+            .map_err(task_failed)?
     }
 
     fn place_paper_locked(

@@ -102,13 +102,13 @@ pub(crate) fn save_account(w: &dyn Ledger, a: &AccountRow) -> rusqlite::Result<(
          ON CONFLICT (id) DO UPDATE SET starting_cash = ?1, cash = ?2, fees = ?3, kill_switch = ?4,
            limits = ?5, day = ?6, day_start_equity = ?7",
         params![
-        a.starting_cash.to_string(),
-        a.cash.to_string(),
-        a.fees.to_string(),
-        a.kill_switch,
-        serde_json::to_string(&a.limits).unwrap_or_default(),
-        a.day.to_string(),
-        a.day_start_equity.to_string(),
+            a.starting_cash.to_string(),
+            a.cash.to_string(),
+            a.fees.to_string(),
+            a.kill_switch,
+            serde_json::to_string(&a.limits).unwrap_or_default(),
+            a.day.to_string(),
+            a.day_start_equity.to_string(),
         ],
     )
 }

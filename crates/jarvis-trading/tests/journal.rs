@@ -37,6 +37,14 @@ async fn open(dir: &Path) -> TradingService {
     TradingService::open(db, EventBus::new()).await.unwrap()
 }
 
+/// Opens `dir` again: it holds `orders` orders, and the chain verifies.
+async fn reopens_with_orders(dir: &Path, orders: usize) {
+    let trading = open(dir).await;
+    assert_eq!(trading.orders(10).await.unwrap().len(), orders);
+    let verified = trading.verify_audit().await.unwrap();
+    assert!(verified.ok, "{verified:?}");
+}
+
 fn count(db: &Path, sql: &str) -> i64 {
     rusqlite::Connection::open(db)
         .unwrap()
@@ -188,9 +196,7 @@ async fn a_record_cut_short_by_a_crash_is_left_out() {
         .unwrap();
     assert_eq!(order.state, OrderState::Filled);
     drop(trading);
-    let trading = open(crashed.path()).await;
-    assert_eq!(trading.orders(10).await.unwrap().len(), 4);
-    assert!(trading.verify_audit().await.unwrap().ok);
+    reopens_with_orders(crashed.path(), 4).await;
 }
 
 #[tokio::test]
@@ -203,9 +209,7 @@ async fn garbage_after_the_records_is_ignored() {
         .unwrap()
         .write_all(&[0x5a; 100])
         .unwrap();
-    let trading = open(crashed.path()).await;
-    assert_eq!(trading.orders(10).await.unwrap().len(), 4);
-    assert!(trading.verify_audit().await.unwrap().ok);
+    reopens_with_orders(crashed.path(), 4).await;
 }
 
 #[tokio::test]
